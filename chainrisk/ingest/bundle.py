@@ -1,0 +1,702 @@
+"""Reading and validating a chain bundle, streamed through an on-disk workspace.
+
+A bundle folder is read file by file and row by row; every row is parsed, normalised
+and staged in a temporary SQLite workspace, so memory does not grow with the bundle.
+Checks that need the whole bundle (duplicate keys, references between files, region
+cycles) then run as set operations over the workspace. Every problem lands in one
+:class:`~chainrisk.ingest.report.LoadReport`; a store loads the accepted rows from the
+workspace in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sqlite3
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import yaml
+
+from chainrisk.errors import BundleError
+from chainrisk.ingest.csvfile import DEFAULT_ENCODING, FileProblem, iter_records
+from chainrisk.ingest.report import LoadReport, RejectedRow
+from chainrisk.ingest.values import ValueProblem, normalise_text, parse_cell
+from chainrisk.schema import (
+    BUNDLE_FILES,
+    BUNDLE_KEYS,
+    DEFAULT_HOME_COUNTRY,
+    TABLE_ORDER,
+    TABLES,
+    ColumnKind,
+    StorageValue,
+    Table,
+    sql_type,
+    to_storage,
+)
+
+Progress = Callable[[str, int], None]
+KnownIds = Callable[[str], Iterable[str]]
+
+_BATCH = 5000
+_COUNTRY_ID = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class BundleMeta:
+    """The bundle's bundle.toml: name, version, sources and the rest."""
+
+    name: str
+    version: str = ""
+    description: str = ""
+    home_country: str = DEFAULT_HOME_COUNTRY
+    home_region: str = ""
+    sources: tuple[Any, ...] = ()
+    license: str = ""
+    note: str = ""
+    percent_columns: frozenset[str] = frozenset()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the metadata as bundle.toml keys (empty ones left out)."""
+        data: dict[str, Any] = {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "home_country": self.home_country,
+            "home_region": self.home_region,
+            "license": self.license,
+            "note": self.note,
+            "sources": list(self.sources),
+        }
+        data = {k: v for k, v in data.items() if v not in ("", [])}
+        data.update(self.extra)
+        return data
+
+
+def q(name: str) -> str:
+    """Return ``name`` quoted as an SQL identifier (``group`` is a keyword)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def stage_ddl(table: Table, name: str) -> str:
+    """Return the CREATE TABLE of a staging table for ``table``."""
+    cols = ", ".join(f"{q(c.name)} {sql_type(c.kind)}" for c in table.columns)
+    return (
+        f"CREATE TABLE {name} (line INTEGER NOT NULL, rejected INTEGER NOT NULL DEFAULT 0, "
+        f"{cols}, extra TEXT, raw TEXT NOT NULL)"
+    )
+
+
+class Workspace:
+    """A temporary SQLite file holding the staged rows of one load."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="chainrisk-ws-"))
+        self.path = self.folder / "workspace.db"
+        self.conn = sqlite3.connect(self.path)
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        for name in TABLE_ORDER:
+            table = TABLES[name]
+            self.conn.execute(stage_ddl(table, f"stage_{name}"))
+            self.conn.execute(f"CREATE TABLE known_{name} (id TEXT PRIMARY KEY) WITHOUT ROWID")
+
+    def insert(self, table: Table, rows: list[tuple[StorageValue, ...]]) -> None:
+        """Stage ``rows``: (line, rejected, *columns, extra, raw) tuples."""
+        marks = ", ".join("?" for _ in range(len(table.columns) + 4))
+        cols = ", ".join(q(c.name) for c in table.columns)
+        self.conn.executemany(
+            f"INSERT INTO stage_{table.name} (line, rejected, {cols}, extra, raw) "
+            f"VALUES ({marks})",
+            rows,
+        )
+
+    def accepted_rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        """Yield the accepted rows of ``table``: known columns in order, then extra."""
+        spec = TABLES[table]
+        cols = ", ".join(q(c.name) for c in spec.columns)
+        yield from self.conn.execute(
+            f"SELECT {cols}, extra FROM stage_{table} WHERE rejected = 0 ORDER BY line"
+        )
+
+    def count(self, table: str, *, rejected: bool) -> int:
+        """Return the number of staged rows, rejected or accepted."""
+        row = self.conn.execute(
+            f"SELECT count(*) FROM stage_{table} WHERE rejected = ?", (int(rejected),)
+        ).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        """Delete the workspace."""
+        self.conn.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@dataclass
+class StagedBundle:
+    """A validated bundle waiting in its workspace to be loaded (or discarded)."""
+
+    folder: Path
+    meta: BundleMeta
+    workspace: Workspace
+    report: LoadReport
+
+    def __enter__(self) -> StagedBundle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.workspace.close()
+
+    def accepted_rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        """Yield accepted rows of ``table`` (known columns in order, then extra JSON)."""
+        return self.workspace.accepted_rows(table)
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
+    """Return the bundle's metadata; problems go to ``report``."""
+    found = [folder / name for name in BUNDLE_FILES if (folder / name).is_file()]
+    if not found:
+        report.warn(
+            "bundle.toml",
+            f"no bundle.toml: the bundle is named {folder.name!r} after its folder; add a "
+            'bundle.toml with name = "…", version and sources to record where the data '
+            "came from",
+        )
+        return BundleMeta(name=folder.name)
+    path = found[0]
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        data: Any = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
+        report.error(path.name, f"cannot be read: {e}; fix the syntax (it must be UTF-8)")
+        return BundleMeta(name=folder.name)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        report.error(path.name, "must hold keys such as name = \"ic\"")
+        return BundleMeta(name=folder.name)
+    name = str(data.get("name") or folder.name)
+    if not data.get("name"):
+        report.warn(path.name, f"has no name; using the folder name {name!r}", column="name")
+    home_country = str(data.get("home_country") or DEFAULT_HOME_COUNTRY)
+    if not _COUNTRY_ID.match(home_country):
+        report.error(
+            path.name,
+            "home_country must be an ISO 3166-1 alpha-2 code such as CN",
+            column="home_country",
+            value=home_country,
+        )
+    sources = data.get("sources") or []
+    if not isinstance(sources, list):
+        report.error(path.name, "sources must be a list", column="sources")
+        sources = []
+    percent = data.get("percent_columns") or []
+    percent_columns: set[str] = set()
+    for item in percent if isinstance(percent, list) else [percent]:
+        table_name, _, column = str(item).removesuffix(".csv").partition(".")
+        table_name = table_name.removesuffix(".csv")
+        spec = TABLES.get(table_name)
+        if spec is None or not spec.has_column(column) or (
+            spec.column(column).kind is not ColumnKind.SHARE
+        ):
+            report.error(
+                path.name,
+                "percent_columns entries name share columns, e.g. \"produces.share\"",
+                column="percent_columns",
+                value=str(item),
+            )
+        else:
+            percent_columns.add(f"{table_name}.{column}")
+    extra = {k: v for k, v in data.items() if k not in BUNDLE_KEYS}
+    return BundleMeta(
+        name=name,
+        version=str(data.get("version") or ""),
+        description=str(data.get("description") or ""),
+        home_country=home_country,
+        home_region=str(data.get("home_region") or ""),
+        sources=tuple(sources),
+        license=str(data.get("license") or ""),
+        note=str(data.get("note") or ""),
+        percent_columns=frozenset(percent_columns),
+        extra=extra,
+    )
+
+
+def bundle_checksum(folder: Path) -> str:
+    """Return the SHA-256 of the bundle's metadata and CSV files, in name order."""
+    digest = hashlib.sha256()
+    names = [*BUNDLE_FILES, *(TABLES[t].filename for t in TABLE_ORDER)]
+    for name in sorted(names):
+        path = folder / name
+        if path.is_file():
+            digest.update(name.encode())
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- staging
+
+
+def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | None:
+    """Return the normalised column names of a header row, or None when unusable."""
+    names: list[str] = []
+    for i, cell in enumerate(cells):
+        name = normalise_text(cell).lower()
+        names.append(name or f"column_{i + 1}")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        report.error(
+            table.filename,
+            f"the header names {', '.join(dupes)} more than once: each column once",
+            line=1,
+        )
+        return None
+    missing = [c.name for c in table.required_columns if c.name not in names]
+    if missing:
+        hints = []
+        for m in missing:
+            close = get_close_matches(m, names, n=1)
+            hints.append(f"{m} (found {close[0]!r}?)" if close else m)
+        report.error(
+            table.filename,
+            f"missing required column(s): {', '.join(hints)}; the header has "
+            f"{', '.join(names)}. Required: {', '.join(c.name for c in table.required_columns)}",
+            line=1,
+        )
+        return None
+    unknown = [n for n in names if not table.has_column(n)]
+    if unknown:
+        report.warn(
+            table.filename,
+            f"column(s) {', '.join(unknown)} are not part of the layout; kept as extra "
+            "properties",
+            line=1,
+        )
+    return names
+
+
+def _check_row(table: Table, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return (column, reason) for rule violations within a single row."""
+    problems: list[tuple[str, str]] = []
+    if table.name == "regions" and values.get("level") is not None:
+        if values["level"] == "country":
+            if values.get("parent"):
+                problems.append(("parent", "a country has no parent region; leave it empty"))
+            if values.get("id") and not _COUNTRY_ID.match(values["id"]):
+                problems.append(
+                    ("id", "a country id is its ISO 3166-1 alpha-2 code, e.g. CN, JP, NL")
+                )
+        elif not values.get("parent"):
+            problems.append(
+                ("parent", f"a {values['level']} needs its parent region (e.g. CN for a province)")
+            )
+        if values.get("parent") is not None and values.get("parent") == values.get("id"):
+            problems.append(("parent", "a region cannot be its own parent"))
+    elif table.name == "requires" and values.get("product") == values.get("input") is not None:
+        problems.append(("input", "a component cannot require itself"))
+    elif table.name == "supplies" and values.get("supplier") == values.get("buyer") is not None:
+        problems.append(("buyer", "a firm cannot supply itself"))
+    return problems
+
+
+def _stage_table(
+    ws: Workspace,
+    folder: Path,
+    table: Table,
+    meta: BundleMeta,
+    encoding: str,
+    report: LoadReport,
+    progress: Progress | None,
+) -> None:
+    path = folder / table.filename
+    counts = report.table(table.name)
+    if not path.is_file():
+        if table.file_required:
+            report.error(
+                table.filename,
+                f"required file is missing; a bundle needs regions.csv, firms.csv and "
+                f"components.csv (header for this one: "
+                f"{','.join(c.name for c in table.columns)})",
+            )
+        return
+    percent = {c.name for c in table.columns if f"{table.name}.{c.name}" in meta.percent_columns}
+    names: list[str] | None = None
+    batch: list[tuple[StorageValue, ...]] = []
+    try:
+        for line, cells in iter_records(path, encoding):
+            if names is None:
+                names = _header(table, cells, report)
+                if names is None:
+                    return
+                continue
+            if not any(c.strip() for c in cells):
+                continue
+            counts.read += 1
+            batch.append(_stage_row(table, names, line, cells, percent, report))
+            if len(batch) >= _BATCH:
+                ws.insert(table, batch)
+                batch.clear()
+                if progress is not None:
+                    progress(table.name, counts.read)
+    except FileProblem as e:
+        report.error(table.filename, str(e), line=e.line)
+        return
+    if names is None:
+        report.error(
+            table.filename,
+            f"the file is empty: it needs a header row ({','.join(table.column_names)})",
+        )
+        return
+    ws.insert(table, batch)
+    if progress is not None:
+        progress(table.name, counts.read)
+
+
+def _stage_row(
+    table: Table,
+    names: list[str],
+    line: int,
+    cells: list[str],
+    percent: set[str],
+    report: LoadReport,
+) -> tuple[StorageValue, ...]:
+    values: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    failed: set[str] = set()
+    bad = False
+    if len(cells) > len(names) and any(c.strip() for c in cells[len(names) :]):
+        report.error(
+            table.filename,
+            f"the row has {len(cells)} cells but the header has {len(names)} columns; "
+            "a cell holding a comma must be quoted",
+            line=line,
+        )
+        bad = True
+    for name, cell in zip(names, cells, strict=False):
+        text = cell.strip()
+        if not table.has_column(name):
+            if text:
+                extra[name] = text
+            continue
+        column = table.column(name)
+        if not text:
+            continue
+        try:
+            values[name] = parse_cell(column.kind, text, percent=name in percent)
+        except ValueProblem as e:
+            report.error(table.filename, str(e), line=line, column=name, value=text)
+            failed.add(name)
+            bad = True
+    for column in table.required_columns:
+        if column.name not in values and column.name not in failed:
+            report.error(
+                table.filename,
+                "a value is required here",
+                line=line,
+                column=column.name,
+                value="",
+            )
+            bad = True
+    if not bad:
+        for column_name, reason in _check_row(table, values):
+            report.error(
+                table.filename,
+                reason,
+                line=line,
+                column=column_name,
+                value=str(values.get(column_name, "")),
+            )
+            bad = True
+    raw = json.dumps(dict(zip(names, cells, strict=False)), ensure_ascii=False)
+    return (
+        line,
+        int(bad),
+        *(to_storage(c.kind, values.get(c.name)) for c in table.columns),
+        json.dumps(extra, ensure_ascii=False) if extra else None,
+        raw,
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _reject(
+    ws: Workspace,
+    table: Table,
+    found: Iterable[tuple[int, str, str, str]],
+    report: LoadReport,
+) -> int:
+    """Reject the rows given as (line, column, value, reason); return how many."""
+    lines: list[tuple[int]] = []
+    for line, column, value, reason in found:
+        report.error(table.filename, reason, line=line, column=column, value=value)
+        lines.append((line,))
+    ws.conn.executemany(f"UPDATE stage_{table.name} SET rejected = 1 WHERE line = ?", lines)
+    return len(lines)
+
+
+def _check_duplicates(ws: Workspace, table: Table, report: LoadReport) -> None:
+    s = f"stage_{table.name}"
+    key = ", ".join(q(k) for k in table.key)
+    ws.conn.execute(f"CREATE INDEX {s}_key ON {s} ({key}, line)")
+    same = " AND ".join(f"o.{q(k)} = s.{q(k)}" for k in table.key)
+    rows = ws.conn.execute(
+        f"SELECT s.line, {', '.join('s.' + q(k) for k in table.key)}, "
+        f"(SELECT min(o.line) FROM {s} o WHERE {same} AND o.rejected = 0 AND o.line < s.line) "
+        f"FROM {s} s WHERE s.rejected = 0 AND EXISTS (SELECT 1 FROM {s} o WHERE {same} "
+        "AND o.rejected = 0 AND o.line < s.line)"
+    ).fetchall()
+    what = " + ".join(table.key)
+    _reject(
+        ws,
+        table,
+        (
+            (
+                r[0],
+                table.key[-1] if len(table.key) > 1 else table.key[0],
+                "/".join(str(v) for v in r[1:-1]),
+                f"duplicate {what}: already given on line {r[-1]}; keep one of the two rows",
+            )
+            for r in rows
+        ),
+        report,
+    )
+
+
+def _check_references(
+    ws: Workspace, table: Table, report: LoadReport, unreadable: set[str]
+) -> int:
+    """Reject rows whose single-id references resolve neither in the bundle nor the store.
+
+    References into a file that could not be read are not checked: the load fails on
+    that file anyway, and a list of every row pointing into it would bury the cause.
+    """
+    rejected = 0
+    s = f"stage_{table.name}"
+    for column in table.columns:
+        if column.ref is None or column.kind is not ColumnKind.ID or column.ref in unreadable:
+            continue
+        ref = TABLES[column.ref]
+        r = f"stage_{ref.name}"
+        col = q(column.name)
+        rows = ws.conn.execute(
+            f"SELECT s.line, s.{col}, (SELECT min(x.line) FROM {r} x WHERE x.id = s.{col}) "
+            f"FROM {s} s WHERE s.rejected = 0 AND s.{col} IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {r} a WHERE a.id = s.{col} AND a.rejected = 0) "
+            f"AND NOT EXISTS (SELECT 1 FROM known_{ref.name} k WHERE k.id = s.{col})"
+        ).fetchall()
+        rejected += _reject(
+            ws,
+            table,
+            (
+                (line, column.name, value, _unknown(ref, value, where))
+                for line, value, where in rows
+            ),
+            report,
+        )
+    return rejected
+
+
+def _unknown(ref: Table, value: str, rejected_line: int | None) -> str:
+    noun = ref.name.removesuffix("s")
+    if rejected_line is not None:
+        return f"{noun} {value!r} was rejected ({ref.filename} line {rejected_line}); fix it there"
+    return f"unknown {noun} {value!r}: add it to {ref.filename} (or fix the spelling)"
+
+
+def _check_list_references(
+    ws: Workspace, table: Table, report: LoadReport, unreadable: set[str]
+) -> None:
+    for column in table.columns:
+        if column.ref is None or column.kind is not ColumnKind.ID_LIST or column.ref in unreadable:
+            continue
+        ref = TABLES[column.ref]
+        valid = {
+            row[0]
+            for row in ws.conn.execute(
+                f"SELECT id FROM stage_{ref.name} WHERE rejected = 0 "
+                f"UNION SELECT id FROM known_{ref.name}"
+            )
+        }
+        found = []
+        for line, value in ws.conn.execute(
+            f"SELECT line, {q(column.name)} FROM stage_{table.name} "
+            f"WHERE rejected = 0 AND {q(column.name)} IS NOT NULL"
+        ):
+            missing = [v for v in str(value).split(";") if v and v not in valid]
+            if missing:
+                found.append((line, column.name, value, _unknown(ref, missing[0], None)))
+        _reject(ws, table, found, report)
+
+
+def _check_region_cycles(ws: Workspace, report: LoadReport) -> None:
+    parent: dict[str, str] = {}
+    line_of: dict[str, int] = {}
+    for line, ident, par in ws.conn.execute(
+        "SELECT line, id, parent FROM stage_regions WHERE rejected = 0"
+    ):
+        line_of[ident] = line
+        if par is not None:
+            parent[ident] = par
+    in_cycle: set[str] = set()
+    for start in parent:
+        seen: list[str] = []
+        node: str | None = start
+        while node is not None and node not in seen and node not in in_cycle:
+            seen.append(node)
+            node = parent.get(node)
+        if node is not None and node in seen:
+            in_cycle.update(seen[seen.index(node) :])
+    _reject(
+        ws,
+        TABLES["regions"],
+        (
+            (line_of[r], "parent", parent[r], "regions' parents form a cycle; break it")
+            for r in sorted(in_cycle)
+        ),
+        report,
+    )
+
+
+def _data_quality(ws: Workspace, report: LoadReport) -> None:
+    """Warn about data the analysis must assume something for."""
+    for table, group in (("produces", ("component",)), ("supplies", ("buyer", "component"))):
+        cols = ", ".join(q(g) for g in group)
+        for row in ws.conn.execute(
+            f"SELECT {cols}, sum(share), min(line) FROM stage_{table} WHERE rejected = 0 "
+            f"GROUP BY {cols} HAVING sum(share) > 1.000001"
+        ):
+            report.warn(
+                f"{table}.csv",
+                f"shares of {'/'.join(row[: len(group)])} add up to {100 * row[-2]:.1f} %; "
+                "they will be rescaled to 100 %",
+                line=row[-1],
+                column="share",
+            )
+    for line, supplier, component in ws.conn.execute(
+        "SELECT s.line, s.supplier, s.component FROM stage_supplies s WHERE s.rejected = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM stage_produces p WHERE p.firm = s.supplier "
+        "AND p.component = s.component AND p.rejected = 0) LIMIT 1000"
+    ):
+        report.warn(
+            "supplies.csv",
+            f"{supplier} supplies {component} but no produces row says it makes it; add one "
+            "to produces.csv so concentration counts it",
+            line=line,
+            column="supplier",
+            value=supplier,
+        )
+
+
+def validate(ws: Workspace, report: LoadReport, known: KnownIds | None = None) -> None:
+    """Run the whole-bundle checks over the staged rows, rejecting rows that fail."""
+    if known is not None:
+        for name in TABLE_ORDER:
+            if TABLES[name].key == ("id",):
+                ws.conn.executemany(
+                    f"INSERT OR IGNORE INTO known_{name} VALUES (?)",
+                    ((i,) for i in known(name)),
+                )
+    unreadable = {
+        name
+        for name in TABLE_ORDER
+        if any(p.file == TABLES[name].filename and p.line in (None, 1) for p in report.errors)
+    }
+    for name in TABLE_ORDER:
+        table = TABLES[name]
+        _check_duplicates(ws, table, report)
+        if name == "regions":
+            while _check_references(ws, table, report, unreadable):
+                pass  # a rejected parent rejects its children, level by level
+            _check_region_cycles(ws, report)
+        else:
+            _check_references(ws, table, report, unreadable)
+        _check_list_references(ws, table, report, unreadable)
+    _data_quality(ws, report)
+
+
+def _collect_rejects(ws: Workspace, report: LoadReport) -> None:
+    reasons: dict[tuple[str, int], list[str]] = {}
+    for p in report.errors:
+        if p.line is not None:
+            reasons.setdefault((p.file, p.line), []).append(
+                f"{p.column}: {p.reason}" if p.column else p.reason
+            )
+    for name in TABLE_ORDER:
+        table = TABLES[name]
+        counts = report.table(name)
+        counts.rejected = ws.count(name, rejected=True)
+        counts.accepted = ws.count(name, rejected=False)
+        for line, raw in ws.conn.execute(
+            f"SELECT line, raw FROM stage_{name} WHERE rejected = 1 ORDER BY line"
+        ):
+            report.rejected_rows.append(
+                RejectedRow(
+                    table.filename,
+                    line,
+                    "; ".join(reasons.get((table.filename, line), ["rejected"])),
+                    json.loads(raw),
+                )
+            )
+
+
+def read_bundle(
+    folder: Path,
+    *,
+    encoding: str = DEFAULT_ENCODING,
+    known: KnownIds | None = None,
+    progress: Progress | None = None,
+) -> StagedBundle:
+    """Return the bundle in ``folder`` staged and validated; the report lists every problem.
+
+    ``known`` gives the ids a store already holds, so that a bundle may refer to them.
+    The caller owns the returned workspace (use it as a context manager).
+    """
+    if not folder.exists():
+        raise BundleError(f"{folder} does not exist: give the folder that holds the bundle")
+    if not folder.is_dir():
+        raise BundleError(
+            f"{folder} is a file: a bundle is a folder holding regions.csv, firms.csv, "
+            "components.csv and bundle.toml"
+        )
+    report = LoadReport(source=str(folder.resolve()))
+    meta = read_meta(folder, report)
+    report.bundle = meta.name
+    report.checksum = bundle_checksum(folder)
+    expected = {TABLES[t].filename for t in TABLE_ORDER}
+    for other in sorted(folder.glob("*.csv")):
+        if other.name not in expected:
+            close = get_close_matches(other.name.lower(), sorted(expected), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            report.warn(other.name, f"not part of the bundle layout; ignored{hint}")
+    ws = Workspace()
+    try:
+        for name in TABLE_ORDER:
+            _stage_table(ws, folder, TABLES[name], meta, encoding, report, progress)
+        ws.conn.commit()
+        validate(ws, report, known)
+        ws.conn.commit()
+        _collect_rejects(ws, report)
+    except BaseException:
+        ws.close()
+        raise
+    return StagedBundle(folder, meta, ws, report)

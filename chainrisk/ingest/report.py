@@ -1,0 +1,209 @@
+"""The load report: what was read, what was loaded, and every problem with its place.
+
+A report is what a loading officer acts on, so each problem names the file, the line
+(1 is the header row), the column, the value and the reason, which says how to fix it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Severity(StrEnum):
+    """Errors reject a row (or a file); warnings only inform."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the input."""
+
+    severity: Severity
+    file: str
+    line: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        place = self.file
+        if self.line is not None:
+            place += f", line {self.line}"
+        if self.column:
+            place += f", column {self.column!r}"
+        shown = ""
+        if self.value is not None:
+            value = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+            shown = f" (value {value!r})"
+        return f"{self.severity.value}: {place}{shown}: {self.reason}"
+
+
+@dataclass
+class TableCounts:
+    """Row counts of one table in one load."""
+
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """A row that was not loaded, with the original cells as written."""
+
+    file: str
+    line: int
+    reasons: str
+    cells: dict[str, str]
+
+
+@dataclass
+class LoadReport:
+    """Everything one load (or dry run) found and did."""
+
+    source: str
+    bundle: str = ""
+    counts: dict[str, TableCounts] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    load_id: int | None = None
+    loaded: bool = False
+    checksum: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Return the problems that rejected a row or a file."""
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Return the problems that only inform."""
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """Return True when no error was found."""
+        return not any(p.severity is Severity.ERROR for p in self.problems)
+
+    def error(
+        self,
+        file: str,
+        reason: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        """Record an error."""
+        self.problems.append(Problem(Severity.ERROR, file, line, column, value, reason))
+
+    def warn(
+        self,
+        file: str,
+        reason: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        """Record a warning."""
+        self.problems.append(Problem(Severity.WARNING, file, line, column, value, reason))
+
+    def table(self, name: str) -> TableCounts:
+        """Return the counts of ``name``, created on first use."""
+        return self.counts.setdefault(name, TableCounts())
+
+    def summary_lines(self) -> Iterator[str]:
+        """Yield a short human summary: counts per table, then problem totals."""
+        header = f"{'table':<11} {'read':>9} {'rejected':>9} {'new':>9} {'changed':>9} {'same':>9}"
+        yield header
+        for name, c in self.counts.items():
+            yield (
+                f"{name:<11} {c.read:>9} {c.rejected:>9} {c.inserted:>9} "
+                f"{c.updated:>9} {c.unchanged:>9}"
+            )
+        yield f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+
+    def to_text(self, limit: int | None = None) -> str:
+        """Return the whole report as text; at most ``limit`` problems listed."""
+        lines = [f"source: {self.source}"]
+        if self.bundle:
+            lines.append(f"bundle: {self.bundle}")
+        if self.load_id is not None:
+            lines.append(f"load id: {self.load_id}")
+        lines.extend(self.summary_lines())
+        ordered = sorted(self.errors, key=_place) + sorted(self.warnings, key=_place)
+        shown = ordered if limit is None else ordered[:limit]
+        lines.extend(str(p) for p in shown)
+        if len(shown) < len(ordered):
+            lines.append(f"... and {len(ordered) - len(shown)} more (see the report file)")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as plain JSON-ready data."""
+        return {
+            "source": self.source,
+            "bundle": self.bundle,
+            "load_id": self.load_id,
+            "loaded": self.loaded,
+            "checksum": self.checksum,
+            "ok": self.ok,
+            "counts": {k: asdict(v) for k, v in self.counts.items()},
+            "problems": [
+                {**asdict(p), "severity": p.severity.value} for p in self.problems
+            ],
+        }
+
+    def write(self, folder: Path) -> list[Path]:
+        """Write report.txt, report.json and (when rows were rejected) rejects.csv.
+
+        Returns the paths written.
+        """
+        folder.mkdir(parents=True, exist_ok=True)
+        text = folder / "report.txt"
+        text.write_text(self.to_text(), encoding="utf-8")
+        data = folder / "report.json"
+        data.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2), "utf-8")
+        written = [text, data]
+        if self.rejected_rows:
+            rejects = folder / "rejects.csv"
+            write_rejects(rejects, self.rejected_rows)
+            written.append(rejects)
+        return written
+
+
+def _place(problem: Problem) -> tuple[str, int]:
+    return (problem.file, problem.line or 0)
+
+
+def write_rejects(path: Path, rows: Iterable[RejectedRow]) -> None:
+    """Write rejected rows with their place and reasons, every original cell kept.
+
+    The file is UTF-8 with a BOM so that Excel shows Chinese text correctly.
+    """
+    rows = list(rows)
+    cell_columns: list[str] = []
+    seen: set[str] = set()
+    for row in rows:
+        for name in row.cells:
+            if name not in seen:
+                seen.add(name)
+                cell_columns.append(name)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "line", "reasons", *cell_columns])
+        for row in rows:
+            writer.writerow(
+                [row.file, row.line, row.reasons, *(row.cells.get(c, "") for c in cell_columns)]
+            )

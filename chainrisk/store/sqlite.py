@@ -1,0 +1,372 @@
+"""The embedded store: one SQLite file, WAL, one transaction per load.
+
+Each bundle table is an SQL table with the same columns (values in their stored form,
+see :func:`chainrisk.schema.to_storage`), an ``extra`` JSON column for properties
+outside the layout and the ``load_id`` that last changed the row. Re-loading a row
+that is already there with the same values touches nothing, so loads are idempotent
+and ``data_version`` moves only when data really changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chainrisk.errors import StoreError, StoreSchemaError, StoreUnavailable
+from chainrisk.schema import TABLE_ORDER, TABLES, Table, from_storage, sql_type
+from chainrisk.store.base import LoadRecord, RowSource, StoreInfo, TableChange
+
+SCHEMA_VERSION = 1
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _table_ddl(table: Table) -> str:
+    cols = ", ".join(f"{_q(c.name)} {sql_type(c.kind)}" for c in table.columns)
+    key = ", ".join(_q(k) for k in table.key)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table.name} ({cols}, extra TEXT, load_id INTEGER, "
+        f"PRIMARY KEY ({key}))"
+    )
+
+
+_META_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS loads (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, "
+    "finished_at TEXT NOT NULL, source TEXT NOT NULL, bundle TEXT NOT NULL, "
+    "version TEXT NOT NULL, checksum TEXT NOT NULL, changes TEXT NOT NULL, "
+    "rejected INTEGER NOT NULL, on_error TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS bundles (name TEXT PRIMARY KEY, meta TEXT NOT NULL, "
+    "load_id INTEGER NOT NULL)",
+)
+
+
+def _upsert_sql(table: Table) -> str:
+    cols = [c.name for c in table.columns]
+    names = ", ".join(_q(c) for c in [*cols, "extra", "load_id"])
+    marks = ", ".join("?" for _ in range(len(cols) + 2))
+    key = ", ".join(_q(k) for k in table.key)
+    values = [c for c in cols if c not in table.key] + ["extra"]
+    sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in [*values, "load_id"])
+    differs = " OR ".join(f"{table.name}.{_q(c)} IS NOT excluded.{_q(c)}" for c in values)
+    return (
+        f"INSERT INTO {table.name} ({names}) VALUES ({marks}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {differs}"
+    )
+
+
+class SqliteStore:
+    """The embedded store in one SQLite file (``sqlite:///path.db``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> store = SqliteStore(pathlib.Path(tempfile.mkdtemp()) / "x.db")
+    >>> store.info().counts["firms"]
+    0
+    >>> store.close()
+    """
+
+    def __init__(self, path: Path, *, url: str | None = None) -> None:
+        self.path = path
+        self.url = url or f"sqlite:///{path}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=OFF")
+            self._ensure_schema()
+        except sqlite3.DatabaseError as e:
+            raise _wrap(e, path) from e
+        except OSError as e:
+            raise StoreUnavailable(f"cannot create the store at {path}: {e}") from e
+
+    # ------------------------------------------------------------------ schema
+
+    def _ensure_schema(self) -> None:
+        have = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        if "meta" in have:
+            row = self.conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
+            version = int(row[0]) if row else 0
+            if version != SCHEMA_VERSION:
+                raise StoreSchemaError(
+                    f"{self.path} has store schema version {version}, this chainrisk "
+                    f"expects {SCHEMA_VERSION}: dump it with the chainrisk that wrote it, "
+                    "then load the dump into a new store"
+                )
+            return
+        if have - {"sqlite_sequence"}:
+            raise StoreSchemaError(
+                f"{self.path} is an SQLite file that is not a chainrisk store; "
+                "name a new file with --store sqlite:///path/to/new.db"
+            )
+        with self._transaction():
+            for ddl in _META_DDL:
+                self.conn.execute(ddl)
+            for name in TABLE_ORDER:
+                self.conn.execute(_table_ddl(TABLES[name]))
+            self.conn.execute("CREATE INDEX IF NOT EXISTS firms_region ON firms (region)")
+            self.conn.execute(
+                "CREATE INDEX IF NOT EXISTS produces_component ON produces (component)"
+            )
+            self.conn.execute("CREATE INDEX IF NOT EXISTS supplies_buyer ON supplies (buyer)")
+            self.conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("schema_version", str(SCHEMA_VERSION)), ("data_version", "0")],
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.conn, self.path)
+
+    # ------------------------------------------------------------------ reading
+
+    def known_ids(self, table: str) -> Iterator[str]:
+        """Yield the ids of every row of a node table."""
+        spec = TABLES[table]
+        if spec.key != ("id",):
+            raise ValueError(f"{table} is not a table of ids")
+        for (ident,) in self.conn.execute(f"SELECT id FROM {table}"):
+            yield ident
+
+    def iter_rows(self, table: str) -> Iterator[dict[str, Any]]:
+        """Yield the rows of ``table`` in key order as {column: value}, extras included."""
+        spec = TABLES[table]
+        cols = ", ".join(_q(c.name) for c in spec.columns)
+        key = ", ".join(_q(k) for k in spec.key)
+        for row in self.conn.execute(f"SELECT {cols}, extra FROM {table} ORDER BY {key}"):
+            out: dict[str, Any] = {
+                c.name: from_storage(c.kind, v)
+                for c, v in zip(spec.columns, row[:-1], strict=True)
+            }
+            if row[-1]:
+                out.update(json.loads(row[-1]))
+            yield out
+
+    def extra_columns(self, table: str) -> list[str]:
+        """Return the sorted names of extra columns held for ``table``."""
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}")
+        return [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT DISTINCT j.key FROM {table}, json_each({table}.extra) j "
+                f"WHERE {table}.extra IS NOT NULL ORDER BY j.key"
+            )
+        ]
+
+    def bundles(self) -> list[dict[str, Any]]:
+        """Return the metadata of every bundle loaded, in name order."""
+        return [
+            json.loads(r[0]) for r in self.conn.execute("SELECT meta FROM bundles ORDER BY name")
+        ]
+
+    def data_version(self) -> int:
+        """Return a number that grows whenever a load changes data."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return int(row[0])
+
+    def loads(self, last: int | None = None) -> list[LoadRecord]:
+        """Return the loads, newest first."""
+        sql = "SELECT * FROM loads ORDER BY id DESC"
+        params: tuple[int, ...] = ()
+        if last is not None:
+            sql += " LIMIT ?"
+            params = (last,)
+        return [_load_record(r) for r in self.conn.execute(sql, params)]
+
+    def info(self, last_loads: int = 10) -> StoreInfo:
+        """Return counts, bundles, chains and the most recent loads."""
+        counts = {
+            name: int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+            for name in TABLE_ORDER
+        }
+        chains = []
+        for ident, name, name_zh in self.conn.execute(
+            "SELECT id, name, name_zh FROM chains ORDER BY id"
+        ):
+            n_components = self.conn.execute(
+                "SELECT count(*) FROM components WHERE ';' || chains || ';' LIKE ?",
+                (f"%;{ident};%",),
+            ).fetchone()[0]
+            n_firms = self.conn.execute(
+                "SELECT count(DISTINCT p.firm) FROM produces p JOIN components c "
+                "ON c.id = p.component WHERE ';' || c.chains || ';' LIKE ?",
+                (f"%;{ident};%",),
+            ).fetchone()[0]
+            chains.append(
+                {
+                    "id": ident,
+                    "name": name,
+                    "name_zh": name_zh,
+                    "components": int(n_components),
+                    "producing_firms": int(n_firms),
+                }
+            )
+        return StoreInfo(
+            url=self.url,
+            location=str(self.path),
+            schema_version=SCHEMA_VERSION,
+            data_version=self.data_version(),
+            counts=counts,
+            bundles=tuple(self.bundles()),
+            chains=tuple(chains),
+            loads=tuple(self.loads(last_loads)),
+        )
+
+    # ------------------------------------------------------------------ writing
+
+    def load(
+        self,
+        rows: RowSource,
+        *,
+        bundle: Mapping[str, Any],
+        source: str,
+        checksum: str,
+        rejected: int = 0,
+        on_error: str = "raise",
+    ) -> LoadRecord:
+        """Upsert every table's rows and record the load, all in one transaction."""
+        started = _now()
+        changes: dict[str, TableChange] = {}
+        with self._transaction():
+            load_id = int(
+                self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM loads").fetchone()[0]
+            )
+            for name in TABLE_ORDER:
+                spec = TABLES[name]
+                before = int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+                touched = self.conn.total_changes
+                seen = 0
+
+                def with_load(it: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+                    nonlocal seen
+                    for row in it:
+                        seen += 1
+                        yield (*row, load_id)
+
+                self.conn.executemany(_upsert_sql(spec), with_load(rows(name)))
+                after = int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+                modified = self.conn.total_changes - touched
+                inserted = after - before
+                changes[name] = TableChange(
+                    inserted=inserted,
+                    updated=modified - inserted,
+                    unchanged=seen - modified,
+                )
+            changed = sum(c.inserted + c.updated for c in changes.values())
+            bundle_json = json.dumps(dict(bundle), ensure_ascii=False, sort_keys=True)
+            old = self.conn.execute(
+                "SELECT meta FROM bundles WHERE name = ?", (bundle["name"],)
+            ).fetchone()
+            if old is None or old[0] != bundle_json:
+                self.conn.execute(
+                    "INSERT INTO bundles VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+                    "SET meta = excluded.meta, load_id = excluded.load_id",
+                    (bundle["name"], bundle_json, load_id),
+                )
+                changed += 1
+            if changed:
+                self.conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                    "WHERE key = 'data_version'"
+                )
+            record = LoadRecord(
+                id=load_id,
+                started_at=started,
+                finished_at=_now(),
+                source=source,
+                bundle=str(bundle["name"]),
+                version=str(bundle.get("version", "")),
+                checksum=checksum,
+                changes=changes,
+                rejected=rejected,
+                on_error=on_error,
+            )
+            self.conn.execute(
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.started_at,
+                    record.finished_at,
+                    record.source,
+                    record.bundle,
+                    record.version,
+                    record.checksum,
+                    json.dumps({k: vars(v) for k, v in changes.items()}),
+                    record.rejected,
+                    record.on_error,
+                ),
+            )
+        return record
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+
+def _load_record(row: tuple[Any, ...]) -> LoadRecord:
+    changes = {k: TableChange(**v) for k, v in json.loads(row[7]).items()}
+    return LoadRecord(
+        id=row[0],
+        started_at=row[1],
+        finished_at=row[2],
+        source=row[3],
+        bundle=row[4],
+        version=row[5],
+        checksum=row[6],
+        changes=changes,
+        rejected=row[8],
+        on_error=row[9],
+    )
+
+
+def _wrap(error: sqlite3.Error, path: Path) -> StoreError:
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return StoreUnavailable(
+            f"the store {path} is busy (another load is writing); try again in a moment"
+        )
+    if isinstance(error, sqlite3.DatabaseError) and "not a database" in text:
+        return StoreSchemaError(
+            f"{path} is not an SQLite database; name another file with --store"
+        )
+    return StoreError(f"the store {path} failed: {text}")
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception, errors wrapped."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def __enter__(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise _wrap(e, self.path) from e
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                self.conn.execute("ROLLBACK")
+                raise _wrap(e, self.path) from e
+            return
+        self.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise _wrap(exc, self.path) from exc
