@@ -331,6 +331,7 @@ def _stage_table(
     counts = report.table(table.name)
     if not path.is_file():
         if table.file_required:
+            report.unreadable.add(table.filename)
             report.error(
                 table.filename,
                 f"required file is missing; a bundle needs regions.csv, firms.csv and "
@@ -346,6 +347,7 @@ def _stage_table(
             if names is None:
                 names = _header(table, cells, report)
                 if names is None:
+                    report.unreadable.add(table.filename)
                     return
                 continue
             if not any(c.strip() for c in cells):
@@ -359,8 +361,10 @@ def _stage_table(
                     progress(table.name, counts.read)
     except FileProblem as e:
         report.error(table.filename, str(e), line=e.line)
+        report.unreadable.add(table.filename)
         return
     if names is None:
+        report.unreadable.add(table.filename)
         report.error(
             table.filename,
             f"the file is empty: it needs a header row ({','.join(table.column_names)})",
@@ -616,18 +620,14 @@ def validate(ws: Workspace, report: LoadReport, known: KnownIds | None = None) -
                     f"INSERT OR IGNORE INTO known_{name} VALUES (?)",
                     ((i,) for i in known(name)),
                 )
-    unreadable = {
-        name
-        for name in TABLE_ORDER
-        if any(p.file == TABLES[name].filename and p.line in (None, 1) for p in report.errors)
-    }
+    unreadable = {name for name in TABLE_ORDER if TABLES[name].filename in report.unreadable}
     for name in TABLE_ORDER:
         table = TABLES[name]
         _check_duplicates(ws, table, report)
         if name == "regions":
+            _check_region_cycles(ws, report)
             while _check_references(ws, table, report, unreadable):
                 pass  # a rejected parent rejects its children, level by level
-            _check_region_cycles(ws, report)
         else:
             _check_references(ws, table, report, unreadable)
         _check_list_references(ws, table, report, unreadable)

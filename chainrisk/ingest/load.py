@@ -31,9 +31,11 @@ def load_bundle(
     """
     with read_bundle(folder, encoding=encoding, known=store.known_ids, progress=progress) as staged:
         report = staged.report
-        file_errors = [p for p in report.errors if p.line is None or p.line == 1]
+        file_errors = bool(report.unreadable) or any(
+            p.line is None for p in report.errors
+        )
         if file_errors or (not report.ok and on_error is OnError.RAISE):
-            raise ValidationFailed(_failure_message(report, on_error, bool(file_errors)), report)
+            raise ValidationFailed(_failure_message(report, on_error, file_errors), report)
         if dry_run:
             return report
         rejected = sum(c.rejected for c in report.counts.values())

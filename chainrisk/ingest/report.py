@@ -77,6 +77,8 @@ class LoadReport:
     counts: dict[str, TableCounts] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
+    # Files that could not be read at all: no load may go ahead while any is listed.
+    unreadable: set[str] = field(default_factory=set)
     load_id: int | None = None
     loaded: bool = False
     checksum: str = ""
@@ -159,6 +161,7 @@ class LoadReport:
             "loaded": self.loaded,
             "checksum": self.checksum,
             "ok": self.ok,
+            "unreadable_files": sorted(self.unreadable),
             "counts": {k: asdict(v) for k, v in self.counts.items()},
             "problems": [
                 {**asdict(p), "severity": p.severity.value} for p in self.problems

@@ -58,7 +58,7 @@ def open_store(url: str | None = None) -> Store:
     """Return the store named by ``url`` (default: :func:`default_store_url`)."""
     url = url or default_store_url()
     scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme == "sqlite":
+    if scheme == "sqlite" or url.startswith("sqlite:"):
         return SqliteStore(parse_store_url(url), url=url)
     if scheme in ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"):
         raise UsageError(
