@@ -1,0 +1,135 @@
+"""The command line: exit statuses, messages that say how to fix things, help and docs."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrisk.cli import EXIT_INPUT, EXIT_STORE, EXIT_USAGE, build_parser, main
+from tests.conftest import ROOT, TINY, write_bundle
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_load_info_dump(tmp_path: Path, tiny: Path) -> None:
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    code, out, _ = run("--store", store, "load", str(tiny))
+    assert code == 0
+    assert "firms" in out and "0 error(s)" in out
+    code, out, _ = run("--store", store, "load", str(tiny), "--quiet")
+    assert code == 0
+    code, out, _ = run("--store", store, "info", "--format", "json")
+    info = json.loads(out)
+    assert info["counts"]["firms"] == 3
+    assert [load["changed"] for load in info["loads"]] == [0, info["loads"][1]["changed"]]
+    assert info["loads"][1]["changed"] > 0
+    code, out, _ = run("--store", store, "info")
+    assert "phone" in out and "recent loads" in out
+    code, out, _ = run("--store", store, "dump", str(tmp_path / "out"))
+    assert code == 0 and (tmp_path / "out" / "firms.csv").exists()
+
+
+def test_broken_bundle_exits_1_with_a_report(tmp_path: Path) -> None:
+    folder = write_bundle(
+        tmp_path / "b",
+        {"supplies.csv": TINY["supplies.csv"] + "ghost,fab,euv,,,,\n"},
+    )
+    code, _, err = run("load", str(folder), "--report", str(tmp_path / "rep"))
+    assert code == EXIT_INPUT
+    assert "supplies.csv, line 4, column 'supplier'" in err
+    assert "--on-error skip" in err
+    assert (tmp_path / "rep" / "rejects.csv").exists()
+    assert "Traceback" not in err
+    code, out, _ = run("info")
+    assert "nothing loaded yet" in out
+
+
+def test_skip_loads_the_rest(tmp_path: Path) -> None:
+    folder = write_bundle(
+        tmp_path / "b",
+        {"supplies.csv": TINY["supplies.csv"] + "ghost,fab,euv,,,,\n"},
+    )
+    code, out, _ = run("load", str(folder), "--on-error", "skip", "--report",
+                       str(tmp_path / "rep"))
+    assert code == 0
+    assert "rejects.csv" in out
+
+
+def test_dry_run_writes_nothing(tiny: Path) -> None:
+    code, out, _ = run("load", "--dry-run", str(tiny))
+    assert code == 0 and "dry run" in out
+    _, out, _ = run("info", "--format", "json")
+    assert json.loads(out)["counts"]["firms"] == 0
+
+
+def test_usage_and_store_errors(tmp_path: Path, tiny: Path) -> None:
+    code, _, err = run("--store", "mysql://x", "info")
+    assert code == EXIT_USAGE and "sqlite:///" in err
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database" * 200)
+    code, _, err = run("--store", f"sqlite:///{bad}", "info")
+    assert code == EXIT_STORE and "not an SQLite database" in err
+    code, _, err = run("load", str(tmp_path / "missing"))
+    assert code == EXIT_INPUT and "does not exist" in err
+    code, _, err = run("dump", str(tiny))
+    assert code == EXIT_USAGE and "not an empty folder" in err
+    assert run("nonsense")[0] == EXIT_USAGE
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_command_has_help_and_docs() -> None:
+    helps = {
+        a.dest: a.help
+        for a in build_parser()._actions
+        if isinstance(a, argparse._SubParsersAction)
+        for a in a._choices_actions
+    }
+    docs = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = subcommands()
+    assert {"load", "info", "dump", "generate"} <= set(commands)
+    for name, parser in commands.items():
+        assert helps.get(name), f"{name} has no help line"
+        assert parser.description, f"{name} has no description"
+        assert f"## chainrisk {name}" in docs, f"docs/cli.md does not document {name}"
+        assert f"chainrisk {name}" in readme, f"README.md does not mention {name}"
+        for option in parser._actions:
+            if option.option_strings and option.dest != "help":
+                assert option.help, f"{name} {option.option_strings} has no help"
+                assert option.option_strings[-1] in docs, (
+                    f"docs/cli.md does not mention {name} {option.option_strings[-1]}"
+                )
+
+
+def test_console_script_runs(tmp_path: Path, tiny: Path) -> None:
+    env = {**os.environ, "CHAINRISK_STORE": f"sqlite:///{tmp_path / 'c.db'}"}
+    script = Path(sys.executable).parent / "chainrisk"
+    done = subprocess.run(
+        [str(script), "load", "--quiet", str(tiny)], env=env, capture_output=True, text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "load" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["load", "info", "dump", "generate"])
+def test_help_of_each_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--help"]) == 0
+    assert "usage: chainrisk" in capsys.readouterr().out

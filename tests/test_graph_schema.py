@@ -1,0 +1,49 @@
+"""graph_schema/*.cypher stays equal to chainrisk/schema.py."""
+
+from __future__ import annotations
+
+import re
+
+from chainrisk.schema import NODE_LABELS, TABLES, Label, RelType
+from tests.conftest import ROOT
+
+SCHEMA = ROOT / "graph_schema"
+
+
+def statements(name: str) -> list[str]:
+    text = (SCHEMA / name).read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("//"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+def test_every_node_key_has_a_uniqueness_constraint() -> None:
+    found = set()
+    for statement in statements("constraints.cypher"):
+        assert "IF NOT EXISTS" in statement, statement
+        match = re.search(r"FOR \(n:(\w+)\) REQUIRE n\.(\w+) IS UNIQUE", statement)
+        assert match, statement
+        found.add((match.group(1), match.group(2)))
+    expected = {(label.value, TABLES[table].key[0]) for table, label in NODE_LABELS.items()}
+    expected |= {(Label.LOAD.value, "id"), (Label.BUNDLE.value, "name")}
+    assert found == expected
+
+
+def test_indexes_name_only_schema_labels_and_types() -> None:
+    labels = {label.value for label in Label}
+    types = {rel.value for rel in RelType}
+    for statement in statements("indexes.cypher"):
+        assert "IF NOT EXISTS" in statement, statement
+        for group in re.findall(r"\(n:([\w|]+)\)", statement):
+            assert set(group.split("|")) <= labels, statement
+        for rel in re.findall(r"\[r:(\w+)\]", statement):
+            assert rel in types, statement
+        for prop in re.findall(r"n\.(\w+)", statement):
+            assert any(t.has_column(prop) for t in TABLES.values()), statement
+
+
+def test_readme_draws_every_label_and_type() -> None:
+    readme = (SCHEMA / "README.md").read_text(encoding="utf-8")
+    for label in Label:
+        assert f":{label.value}" in readme
+    for rel in RelType:
+        assert f":{rel.value}" in readme
