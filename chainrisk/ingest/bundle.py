@@ -29,7 +29,7 @@ import yaml
 from chainrisk.errors import BundleError
 from chainrisk.ingest.csvfile import DEFAULT_ENCODING, FileProblem, iter_records
 from chainrisk.ingest.report import LoadReport, RejectedRow
-from chainrisk.ingest.values import ValueProblem, normalise_text, parse_cell
+from chainrisk.ingest.values import ValueProblem, normalise_text, parse_cell, parse_id
 from chainrisk.schema import (
     BUNDLE_FILES,
     BUNDLE_KEYS,
@@ -92,7 +92,7 @@ def stage_ddl(table: Table, name: str) -> str:
     cols = ", ".join(f"{q(c.name)} {sql_type(c.kind)}" for c in table.columns)
     return (
         f"CREATE TABLE {name} (line INTEGER NOT NULL, rejected INTEGER NOT NULL DEFAULT 0, "
-        f"{cols}, extra TEXT, raw TEXT NOT NULL)"
+        f"{cols}, extra TEXT)"
     )
 
 
@@ -111,11 +111,11 @@ class Workspace:
             self.conn.execute(f"CREATE TABLE known_{name} (id TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def insert(self, table: Table, rows: list[tuple[StorageValue, ...]]) -> None:
-        """Stage ``rows``: (line, rejected, *columns, extra, raw) tuples."""
-        marks = ", ".join("?" for _ in range(len(table.columns) + 4))
+        """Stage ``rows``: (line, rejected, *columns, extra) tuples."""
+        marks = ", ".join("?" for _ in range(len(table.columns) + 3))
         cols = ", ".join(q(c.name) for c in table.columns)
         self.conn.executemany(
-            f"INSERT INTO stage_{table.name} (line, rejected, {cols}, extra, raw) "
+            f"INSERT INTO stage_{table.name} (line, rejected, {cols}, extra) "
             f"VALUES ({marks})",
             rows,
         )
@@ -256,12 +256,14 @@ def bundle_checksum(folder: Path) -> str:
 # --------------------------------------------------------------------------- staging
 
 
+def _header_names(cells: list[str]) -> list[str]:
+    """Return header cells as column names: folded, lower-cased, blanks named column_N."""
+    return [normalise_text(c).lower() or f"column_{i + 1}" for i, c in enumerate(cells)]
+
+
 def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | None:
     """Return the normalised column names of a header row, or None when unusable."""
-    names: list[str] = []
-    for i, cell in enumerate(cells):
-        name = normalise_text(cell).lower()
-        names.append(name or f"column_{i + 1}")
+    names = _header_names(cells)
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         report.error(
@@ -349,11 +351,12 @@ def _stage_table(
                 if names is None:
                     report.unreadable.add(table.filename)
                     return
+                plan = _RowPlan(table, names, percent)
                 continue
             if not any(c.strip() for c in cells):
                 continue
             counts.read += 1
-            batch.append(_stage_row(table, names, line, cells, percent, report))
+            batch.append(_stage_row(plan, line, cells, report))
             if len(batch) >= _BATCH:
                 ws.insert(table, batch)
                 batch.clear()
@@ -375,69 +378,95 @@ def _stage_table(
         progress(table.name, counts.read)
 
 
+class _RowPlan:
+    """How the cells of one file map to a table's columns, worked out once per file."""
+
+    def __init__(self, table: Table, names: list[str], percent: set[str]) -> None:
+        self.table = table
+        self.names = names
+        self.width = len(names)
+        # (position in the table's columns, position in the row, column, parser)
+        self.known: list[tuple[int, int, str, Callable[[str], StorageValue]]] = []
+        self.extras: list[tuple[int, str]] = []
+        position = {c.name: i for i, c in enumerate(table.columns)}
+        for cell_index, name in enumerate(names):
+            if table.has_column(name):
+                column = table.column(name)
+                parser = _storage_parser(column.kind, name in percent)
+                self.known.append((position[name], cell_index, name, parser))
+            else:
+                self.extras.append((cell_index, name))
+        self.required = [(position[c.name], c.name) for c in table.required_columns]
+        self.n_columns = len(table.columns)
+
+
+def _storage_parser(kind: ColumnKind, percent: bool) -> Callable[[str], StorageValue]:
+    if kind is ColumnKind.TEXT:
+        return str
+    if kind is ColumnKind.ID:
+        return parse_id
+
+    def parse(text: str) -> StorageValue:
+        return to_storage(kind, parse_cell(kind, text, percent=percent))
+
+    return parse
+
+
 def _stage_row(
-    table: Table,
-    names: list[str],
-    line: int,
-    cells: list[str],
-    percent: set[str],
-    report: LoadReport,
+    plan: _RowPlan, line: int, cells: list[str], report: LoadReport
 ) -> tuple[StorageValue, ...]:
-    values: dict[str, Any] = {}
-    extra: dict[str, str] = {}
+    table = plan.table
+    values: list[StorageValue] = [None] * plan.n_columns
     failed: set[str] = set()
     bad = False
-    if len(cells) > len(names) and any(c.strip() for c in cells[len(names) :]):
+    n_cells = len(cells)
+    if n_cells > plan.width and any(c.strip() for c in cells[plan.width :]):
         report.error(
             table.filename,
-            f"the row has {len(cells)} cells but the header has {len(names)} columns; "
+            f"the row has {n_cells} cells but the header has {plan.width} columns; "
             "a cell holding a comma must be quoted",
             line=line,
         )
         bad = True
-    for name, cell in zip(names, cells, strict=False):
-        text = cell.strip()
-        if not table.has_column(name):
-            if text:
-                extra[name] = text
+    for position, cell_index, name, parser in plan.known:
+        if cell_index >= n_cells:
             continue
-        column = table.column(name)
+        text = cells[cell_index].strip()
         if not text:
             continue
         try:
-            values[name] = parse_cell(column.kind, text, percent=name in percent)
+            values[position] = parser(text)
         except ValueProblem as e:
             report.error(table.filename, str(e), line=line, column=name, value=text)
             failed.add(name)
             bad = True
-    for column in table.required_columns:
-        if column.name not in values and column.name not in failed:
-            report.error(
-                table.filename,
-                "a value is required here",
-                line=line,
-                column=column.name,
-                value="",
-            )
+    for position, name in plan.required:
+        if values[position] is None and name not in failed:
+            report.error(table.filename, "a value is required here", line=line, column=name,
+                         value="")
             bad = True
-    if not bad:
-        for column_name, reason in _check_row(table, values):
+    if not bad and table.name in _ROW_RULES:
+        row = {c.name: v for c, v in zip(table.columns, values, strict=True)}
+        for column_name, reason in _check_row(table, row):
             report.error(
                 table.filename,
                 reason,
                 line=line,
                 column=column_name,
-                value=str(values.get(column_name, "")),
+                value=str(row.get(column_name) or ""),
             )
             bad = True
-    raw = json.dumps(dict(zip(names, cells, strict=False)), ensure_ascii=False)
-    return (
-        line,
-        int(bad),
-        *(to_storage(c.kind, values.get(c.name)) for c in table.columns),
-        json.dumps(extra, ensure_ascii=False) if extra else None,
-        raw,
-    )
+    extra = None
+    if plan.extras:
+        found = {
+            name: cells[i].strip() for i, name in plan.extras if i < n_cells and cells[i].strip()
+        }
+        if found:
+            extra = json.dumps(found, ensure_ascii=False)
+    return (line, int(bad), *values, extra)
+
+
+_ROW_RULES = frozenset({"regions", "requires", "supplies"})
 
 
 # --------------------------------------------------------------------------- checks
@@ -634,7 +663,14 @@ def validate(ws: Workspace, report: LoadReport, known: KnownIds | None = None) -
     _data_quality(ws, report)
 
 
-def _collect_rejects(ws: Workspace, report: LoadReport) -> None:
+def _collect_rejects(
+    ws: Workspace, folder: Path, encoding: str, report: LoadReport
+) -> None:
+    """Count rows per table and gather every rejected row with its original cells.
+
+    The cells are read again from the file (only files with rejected rows), so the
+    workspace need not keep a copy of every row as written.
+    """
     reasons: dict[tuple[str, int], list[str]] = {}
     for p in report.errors:
         if p.line is not None:
@@ -646,17 +682,29 @@ def _collect_rejects(ws: Workspace, report: LoadReport) -> None:
         counts = report.table(name)
         counts.rejected = ws.count(name, rejected=True)
         counts.accepted = ws.count(name, rejected=False)
-        for line, raw in ws.conn.execute(
-            f"SELECT line, raw FROM stage_{name} WHERE rejected = 1 ORDER BY line"
-        ):
-            report.rejected_rows.append(
-                RejectedRow(
-                    table.filename,
-                    line,
-                    "; ".join(reasons.get((table.filename, line), ["rejected"])),
-                    json.loads(raw),
+        if not counts.rejected:
+            continue
+        lines = {
+            row[0]
+            for row in ws.conn.execute(f"SELECT line FROM stage_{name} WHERE rejected = 1")
+        }
+        header: list[str] = []
+        for line, cells in iter_records(folder / table.filename, encoding):
+            if not header:
+                header = _header_names(cells)
+            elif line in lines:
+                named = dict(zip(header, cells, strict=False))
+                named.update(
+                    {f"column_{i + 1}": c for i, c in enumerate(cells) if i >= len(header)}
                 )
-            )
+                report.rejected_rows.append(
+                    RejectedRow(
+                        table.filename,
+                        line,
+                        "; ".join(reasons.get((table.filename, line), ["rejected"])),
+                        named,
+                    )
+                )
 
 
 def read_bundle(
@@ -695,7 +743,7 @@ def read_bundle(
         ws.conn.commit()
         validate(ws, report, known)
         ws.conn.commit()
-        _collect_rejects(ws, report)
+        _collect_rejects(ws, folder, encoding, report)
     except BaseException:
         ws.close()
         raise

@@ -37,6 +37,7 @@ _FALSE = frozenset({"false", "no", "n", "0", "否", "f"})
 
 # Plain numbers, or numbers with comma thousands separators in groups of three.
 _NUMBER = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _INTEGER = re.compile(r"^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)$")
 _ID_FORBIDDEN = re.compile(r"[:\s]")
 
@@ -51,6 +52,8 @@ def normalise_text(text: str) -> str:
     >>> normalise_text("　ＡＢＣ１２３％ ")
     'ABC123%'
     """
+    if text.isascii():
+        return text.strip()
     return unicodedata.normalize("NFKC", text).strip()
 
 
@@ -86,6 +89,8 @@ def _number_text(text: str) -> str:
 
 def parse_number(text: str) -> float:
     """Return the number, accepting thousands separators and full-width digits."""
+    if _PLAIN_NUMBER.match(text):
+        return float(text)
     folded = _number_text(text)
     if not _NUMBER.match(folded):
         raise ValueProblem("expected a number such as 1234.5 or 1,234.5")
