@@ -187,17 +187,19 @@ def test_skip_loads_good_rows_and_writes_rejects(tmp_path: Path, store: SqliteSt
     rejects = (tmp_path / "report" / "rejects.csv").read_text(encoding="utf-8-sig")
     assert tmp_path / "report" / "rejects.csv" in paths
     assert "supplies.csv,4," in rejects
-    assert "ghost" in rejects and "note" in rejects  # the original cells are kept
+    assert "ghost" in rejects
+    assert "note" in rejects
     data = json.loads((tmp_path / "report" / "report.json").read_text())
     assert data["counts"]["supplies"]["rejected"] == 1
 
 
 def test_rejected_firm_rejects_rows_pointing_at_it(tmp_path: Path, store: SqliteStore) -> None:
-    firms = TINY["firms.csv"].replace("asml,ASML,阿斯麦,,,NL,false", "asml,ASML,阿斯麦,,,NL,perhaps")
+    firms = TINY["firms.csv"].replace("NL,false", "NL,perhaps")
     report = load_bundle(store, write_bundle(tmp_path / "b", {"firms.csv": firms}),
                          on_error=OnError.SKIP)
     reasons = [e.reason for e in report.errors if e.file == "produces.csv"]
-    assert reasons and all("was rejected (firms.csv line 2)" in r for r in reasons)
+    assert reasons
+    assert all("was rejected (firms.csv line 2)" in r for r in reasons)
     assert not any(r["firm"] == "asml" for r in store.iter_rows("produces"))
 
 
@@ -245,8 +247,9 @@ def test_list_references(tmp_path: Path, store: SqliteStore) -> None:
         tmp_path / "b",
         {
             "chains.csv": TINY["chains.csv"] + "car,Cars,,,phoneco;nobody\n",
-            "components.csv": TINY["components.csv"].replace("euv,EUV scanner,极紫外光刻机,phone",
-                                                             "euv,EUV scanner,极紫外光刻机,phone;bike"),
+            "components.csv": TINY["components.csv"].replace(
+                "极紫外光刻机,phone", "极紫外光刻机,phone;bike"
+            ),
         },
     )
     report = failed(store, folder)
