@@ -7,14 +7,19 @@ Only this module (and the UI) turns errors into messages. Exit status: 0 success
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import json
+import os
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+import yaml
 from platformdirs import user_data_dir
 
 from chainrisk import __version__
@@ -25,11 +30,13 @@ from chainrisk.errors import (
     UsageError,
     ValidationFailed,
 )
+from chainrisk.graph import DependencyGraph, Kind
 from chainrisk.ingest.csvfile import DEFAULT_ENCODING
 from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.report import LoadReport
 from chainrisk.ingest.writer import dump_store
 from chainrisk.schema import OnError
+from chainrisk.service import RiskService
 from chainrisk.store import default_store_url, open_store
 from chainrisk.store.base import StoreInfo
 
@@ -62,6 +69,15 @@ class Progress:
         if self.enabled:
             self.stream.write("\r" + " " * 60 + "\r")
             self.stream.flush()
+
+
+def safe_text(text: str) -> str:
+    """Return ``text`` so that a spreadsheet shows it as text, never runs it as a formula.
+
+    >>> safe_text("=HYPERLINK(1)"), safe_text("TSMC")
+    ("'=HYPERLINK(1)", 'TSMC')
+    """
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _reports_folder(given: str | None, bundle: Path) -> Path:
@@ -215,6 +231,224 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _names(graph: DependencyGraph, node_id: str) -> str:
+    v = graph.index[node_id]
+    zh = graph.names_zh[v]
+    return f"{graph.names[v]} ({zh})" if zh and zh != graph.names[v] else graph.names[v]
+
+
+def cmd_spof(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Show single points of failure of chain targets or of the nodes named."""
+    service = RiskService.open(args.store)
+    try:
+        result = service.spof()
+        graph = result.graph
+        if args.target:
+            targets = service.resolve(args.target)
+        elif args.format == "json":
+            out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+            return 0
+        else:
+            targets = service.chain_targets(args.chain)
+        if args.format == "json":
+            data: dict[str, Any] = {"nodes": {t: result.spof(t) for t in sorted(targets)}}
+            if args.explain:
+                data["paths"] = {
+                    t: {x: [s.node for s in result.explain(t, x)] for x in result.spof(t)}
+                    for t in sorted(targets)
+                }
+            out.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        elif args.format == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["target", "spof", "spof_name", "path"])
+            for t in targets:
+                for x in result.spof(t):
+                    path = " -> ".join(s.node for s in result.explain(t, x))
+                    writer.writerow([t, x, safe_text(_names(graph, x)), path])
+        else:
+            for t in targets:
+                found = result.spof(t)
+                out.write(f"{t}  {_names(graph, t)}: {len(found)} single point(s) of failure\n")
+                for x in found:
+                    path = " -> ".join(s.node for s in result.explain(t, x))
+                    out.write(f"  {x:<34} {_names(graph, x)}\n      via {path}\n")
+    finally:
+        service.close()
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Disrupt nodes and show the output each node keeps."""
+    service = RiskService.open(args.store)
+    try:
+        result = service.simulate(args.disrupt)
+        graph = result.graph
+        if args.format == "json":
+            out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+            return 0
+        changes = result.changes()
+        if args.format == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["id", "name", "before", "after", "loss", "failed"])
+            failed = set(result.failed)
+            for c in changes:
+                writer.writerow([c.id, safe_text(_names(graph, c.id)), c.before, c.after,
+                                 c.loss, c.id in failed])
+            return 0
+        out.write(f"disrupted: {', '.join(result.disrupted)}\n")
+        out.write(f"{len(result.failed)} node(s) stop outright; {len(changes)} lose output\n")
+        targets = result.targets()
+        out.write("chain targets affected (end products, chain-leader firms):\n")
+        for c in targets or []:
+            out.write(f"  {c.id:<34} {c.before:6.1%} -> {c.after:6.1%}  {_names(graph, c.id)}\n")
+        if not targets:
+            out.write("  none\n")
+        shown = changes if args.all else changes[:30]
+        out.write("nodes losing output (biggest loss first):\n")
+        for c in shown:
+            out.write(f"  {c.id:<34} {c.before:6.1%} -> {c.after:6.1%}\n")
+        if len(shown) < len(changes):
+            out.write(f"  ... {len(changes) - len(shown)} more (--all lists every one)\n")
+    finally:
+        service.close()
+    return 0
+
+
+def _read_weights(args: argparse.Namespace) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    if args.weights:
+        path = Path(args.weights)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read the weights file {path}: {e.strerror}") from e
+        try:
+            if path.suffix == ".json":
+                data = json.loads(text)
+            elif path.suffix in (".yaml", ".yml"):
+                data = yaml.safe_load(text)
+            else:
+                data = tomllib.loads(text)
+        except (ValueError, yaml.YAMLError) as e:
+            raise UsageError(f"{path} is not valid {path.suffix or 'TOML'}: {e}") from e
+        if not isinstance(data, dict):
+            raise UsageError(f"{path} must map part names to weights, e.g. output_lost = 0.3")
+        weights.update(data)
+    for item in args.weight or []:
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise UsageError(f"--weight takes NAME=NUMBER, e.g. output_lost=0.3; got {item!r}")
+    return weights
+
+
+def cmd_rank(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Rank firms, regions and components of a chain by criticality."""
+    service = RiskService.open(args.store)
+    try:
+        ranking = service.rank(args.chain, kind=args.kind, weights=_read_weights(args))
+    finally:
+        service.close()
+    rows = ranking.rows[: args.top] if args.top else ranking.rows
+    if args.format == "json":
+        data = {
+            "chain": ranking.chain,
+            "targets": list(ranking.targets),
+            "weights": dict(ranking.weights),
+            "structural_note": "betweenness and articulation_point are structural views "
+            "that ignore AND/OR rules",
+            "betweenness_sampled": ranking.betweenness_sampled,
+            "rows": [vars(r) for r in rows],
+        }
+        out.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        return 0
+    if args.format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        fields = list(vars(rows[0])) if rows else []
+        writer.writerow(fields)
+        for r in rows:
+            writer.writerow([safe_text(v) if isinstance(v, str) else v for v in vars(r).values()])
+        return 0
+    out.write(f"chain {ranking.chain}: {len(ranking.targets)} targets; weights "
+              + ", ".join(f"{k} {v:g}" for k, v in ranking.weights.items()) + "\n")
+    out.write(f"{'#':>4} {'id':<32} {'score':>6} {'targets':>7} {'nodes':>6} {'sole':>5} "
+              f"{'output':>7} {'HHI':>6}  structural\n")
+    for r in rows:
+        lost = "   n/a" if r.output_lost is None else f"{r.output_lost:6.1%}"
+        flags = ("articulation " if r.articulation_point else "") + (
+            f"betweenness {r.betweenness:.3f}" if r.betweenness else "")
+        out.write(f"{r.rank:>4} {r.id:<32} {r.score:6.3f} {r.targets_lost:>7} "
+                  f"{r.nodes_lost:>6} {r.sole_source_links:>5} {lost:>7} "
+                  f"{r.concentration:6.0f}  {flags}\n")
+    return 0
+
+
+def cmd_concentration(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Show supply concentration of every component."""
+    service = RiskService.open(args.store)
+    try:
+        result = service.concentration()
+        graph = service.graph()
+    finally:
+        service.close()
+    rows = list(result.rows)
+    if args.chain:
+        if args.chain not in graph.chains:
+            raise UsageError(f"unknown chain {args.chain!r}; chains: {', '.join(graph.chains)}")
+        in_chain = {
+            graph.ids[v] for v in graph.real_nodes()
+            if graph.kind[v] == Kind.COMPONENT and args.chain in graph.component_chains(v)
+        }
+        rows = [r for r in rows if r.id in in_chain]
+    rows.sort(key=lambda r: (-r.hhi_country, r.id))
+    if args.format == "json":
+        out.write(json.dumps({"components": [vars(r) | {"band": r.band} for r in rows],
+                              "without_producers": list(result.without_producers)},
+                             ensure_ascii=False, indent=1) + "\n")
+        return 0
+    if args.format == "csv":
+        frame = result.to_frame()
+        frame = frame[frame["id"].isin({r.id for r in rows})]
+        frame.to_csv(out, index=False)
+        return 0
+    out.write(f"{'component':<36} {'HHI firm':>8} {'country':>8} {'band':<14} "
+              f"{'top country':<16} {'foreign':>7} {'>65%':>5}\n")
+    for r in rows:
+        out.write(f"{r.id:<36} {r.hhi_firm:8.0f} {r.hhi_country:8.0f} {r.band:<14} "
+                  f"{r.top_country + f' {r.top_country_share:.0%}':<16} {r.foreign_share:7.0%} "
+                  f"{'yes' if r.region_over_65 else '':>5}\n")
+    if result.without_producers:
+        out.write(f"no producer data: {', '.join(result.without_producers)}\n")
+    return 0
+
+
+def cmd_structure(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Show structural views of the supply network (not the exact AND/OR answer)."""
+    service = RiskService.open(args.store)
+    try:
+        result = service.structure()
+    finally:
+        service.close()
+    if args.format == "json":
+        out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+        return 0
+    out.write("STRUCTURAL VIEW: these measures ignore which inputs are alternatives and "
+              "which are all needed; use 'chainrisk spof' for the exact answer.\n")
+    out.write(f"articulation points of the firm network ({len(result.articulation_points)}): "
+              + ", ".join(result.articulation_points) + "\n")
+    out.write(f"bridges ({len(result.bridges)}): "
+              + ", ".join(f"{a}–{b}" for a, b in result.bridges[:50])
+              + (" …" if len(result.bridges) > 50 else "") + "\n")
+    top = sorted(result.betweenness.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    sampled = " (sampled)" if result.betweenness_sampled else ""
+    out.write(f"highest betweenness{sampled}: "
+              + ", ".join(f"{k} {v:.3f}" for k, v in top) + "\n")
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
@@ -282,6 +516,80 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_dump)
 
     p = sub.add_parser(
+        "spof",
+        help="single points of failure of chain targets or of given nodes",
+        description="Exact single points of failure under bill-of-materials rules: every "
+        "node whose loss alone stops the target, each with one failure path. Without "
+        "--target, the targets are every chain's end products and leader firms (table, "
+        "csv) or every node (json).",
+    )
+    p.add_argument("--target", action="append", metavar="ID",
+                   help="node to analyse (repeatable), e.g. component:ai-accelerator")
+    p.add_argument("--chain", metavar="ID", help="only this chain's targets")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="output format (json: {\"nodes\": {id: [spof ids]}})")
+    p.add_argument("--explain", action="store_true",
+                   help="with --format json: add the failure path of every answer")
+    p.set_defaults(func=cmd_spof)
+
+    p = sub.add_parser(
+        "simulate",
+        help="disrupt firms, regions or components and see what output is left",
+        description="Capacity cascade: the output fraction every node keeps when the "
+        "named nodes are disrupted (a region takes its sub-regions and the firms located "
+        "there), the nodes that stop outright, and the chain targets affected.",
+    )
+    p.add_argument("--disrupt", action="append", metavar="ID", required=True,
+                   help="node to disrupt (repeatable): firm:asml, region:NL, or a bare id")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="output format (json: disrupted, failed, output)")
+    p.add_argument("--all", action="store_true", help="list every node that lost output")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser(
+        "rank",
+        help="rank a chain's firms, regions and components by criticality",
+        description="Criticality ranking with every part shown: targets lost, nodes "
+        "lost, sole-source links, output lost, concentration, and the structural extras "
+        "(betweenness, articulation point). The score is a weighted sum of the parts "
+        "normalised per kind; see docs/risk-model.md for the defaults.",
+    )
+    p.add_argument("--chain", required=True, metavar="ID", help="the chain, e.g. ic")
+    p.add_argument("--kind", choices=["firm", "region", "component"],
+                   help="rank one kind only (default: all three)")
+    p.add_argument("--top", type=int, metavar="N", help="show the first N rows")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="output format")
+    p.add_argument("--weights", metavar="FILE",
+                   help="weights file (TOML, YAML or JSON): part = weight")
+    p.add_argument("--weight", action="append", metavar="PART=W",
+                   help="override one weight, e.g. --weight output_lost=0.5 (repeatable)")
+    p.set_defaults(func=cmd_rank)
+
+    p = sub.add_parser(
+        "concentration",
+        help="supply concentration of each component (HHI by firm, country, province)",
+        description="Per component: HHI by firm, by country and by home-country "
+        "province (production sites before HQ), top producer and country, CR3, countries "
+        "to reach 75 %%, one country above 65 %%, foreign share, share confidence.",
+    )
+    p.add_argument("--chain", metavar="ID", help="only this chain's components")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="output format")
+    p.set_defaults(func=cmd_concentration)
+
+    p = sub.add_parser(
+        "structure",
+        help="structural views: articulation points, bridges, dominators, betweenness",
+        description="Classic graph measures of the supply network, labelled as "
+        "structural: they ignore AND/OR rules and are shown beside, never instead of, "
+        "the exact single points of failure.",
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="output format")
+    p.set_defaults(func=cmd_structure)
+
+    p = sub.add_parser(
         "generate",
         help="write a synthetic chain bundle of a given size",
         description="Write a deterministic synthetic multi-tier chain bundle (for trials "
@@ -326,6 +634,11 @@ def main(
     except KeyboardInterrupt:
         err.write("interrupted; nothing half-written was kept\n")
         return 130
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: stop quietly, as Unix tools do
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces the closed pipe
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

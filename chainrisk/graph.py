@@ -119,6 +119,7 @@ class DependencyGraph:
     firm_region: Mapping[int, int] = field(default_factory=dict)
     site_of: Mapping[int, tuple[int, int]] = field(default_factory=dict)  # site -> (firm, region)
     chains: Mapping[str, ChainInfo] = field(default_factory=dict)
+    component_chain_ids: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     # the share each member was given in the data, NaN where it was missing
     share_given: FloatArray = field(default_factory=lambda: np.zeros(0))
     stage: Mapping[int, str] = field(default_factory=dict)
@@ -143,6 +144,51 @@ class DependencyGraph:
     def parts(self) -> list[list[int]]:
         """Return the strongly connected parts, dependencies first (computed once)."""
         return strongly_connected(self)
+
+    @cached_property
+    def part_position(self) -> list[int]:
+        """Return, for every node, the position of its strongly connected part in ``parts``."""
+        position = [0] * self.n_nodes
+        for i, part in enumerate(self.parts):
+            for v in part:
+                position[v] = i
+        return position
+
+    def to_networkx(self) -> Any:
+        """Return a ``networkx.DiGraph`` of regions, firms and components.
+
+        An edge ``u -> v`` means v depends on u (u is a member of one of v's groups);
+        edge attributes: ``group`` (index), ``kind`` (why the group exists) and
+        ``weight`` (share-rule weight). A site shows as an edge from its firm and one
+        from its region.
+
+        >>> g = DependencyGraph.from_tables({
+        ...     "regions": [{"id": "CN", "level": "country"}],
+        ...     "firms": [{"id": "a", "region": "CN"}], "components": []})
+        >>> sorted(g.to_networkx().edges)
+        [('region:CN', 'firm:a')]
+        """
+        import networkx as nx
+
+        out = nx.DiGraph()
+        for v in self.real_nodes():
+            out.add_node(self.ids[v], kind=Kind(int(self.kind[v])).name.lower(),
+                         name=self.names[v], name_zh=self.names_zh[v])
+        for g in range(self.n_groups):
+            owner = int(self.group_owner[g])
+            if self.kind[owner] == Kind.SITE:
+                continue
+            kind = GroupKind(int(self.group_kind[g])).name.lower()
+            lo, hi = int(self.member_ptr[g]), int(self.member_ptr[g + 1])
+            for i in range(lo, hi):
+                member = int(self.members[i])
+                sources = (
+                    list(self.site_of[member]) if self.kind[member] == Kind.SITE else [member]
+                )
+                for u in sources:
+                    out.add_edge(self.ids[u], self.ids[owner], group=g, kind=kind,
+                                 weight=float(self.weights[i]))
+        return out
 
     def real_nodes(self) -> Iterator[int]:
         """Yield every node that is not synthetic, in index order."""
@@ -211,11 +257,19 @@ class DependencyGraph:
             GroupKind.SITE_REGION: "site region",
         }[kind]
 
+    def component_chains(self, node: int) -> tuple[str, ...]:
+        """Return the chains a component belongs to."""
+        return tuple(self.component_chain_ids.get(node, ()))
+
+    def output_index(self, node: int) -> int:
+        """Return the node shown to users for ``node`` (a site shows as its firm)."""
+        if self.kind[node] == Kind.SITE:
+            return self.site_of[node][0]
+        return node
+
     def output_id(self, node: int) -> str:
         """Return the id shown to users (a site shows as its firm)."""
-        if self.kind[node] == Kind.SITE:
-            return self.ids[self.site_of[node][0]]
-        return self.ids[node]
+        return self.ids[self.output_index(node)]
 
     # ------------------------------------------------------------------ build
 
@@ -439,7 +493,9 @@ class _Builder:
             leaders |= {v for v in leader_flag if v in producing}
             chains[cid] = ChainInfo(cid, ch.get("name") or cid, ch.get("name_zh"), ends,
                                     tuple(sorted(leaders)))
-        return self.finish(region_parent, region_level, firm_region, site_of, chains, stage)
+        graph = self.finish(region_parent, region_level, firm_region, site_of, chains, stage)
+        object.__setattr__(graph, "component_chain_ids", component_chains)
+        return graph
 
     def finish(
         self,

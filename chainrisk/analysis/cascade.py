@@ -126,7 +126,7 @@ def failed_nodes(graph: DependencyGraph, disrupted: Iterable[int]) -> set[int]:
     return failed
 
 
-def _affected(graph: DependencyGraph, sources: Iterable[int]) -> set[int]:
+def downstream_of(graph: DependencyGraph, sources: Iterable[int]) -> set[int]:
     """Return the nodes that depend, directly or not, on any of ``sources``."""
     owners = graph.group_owner.tolist()
     dptr = graph.dependent_ptr.tolist()
@@ -176,7 +176,7 @@ def simulate(
     the graph's parent and HQ groups).
     """
     disrupted = resolve_disruption(graph, disrupt)
-    y = _solve(graph, set(disrupted), tolerance)
+    y = output_fractions(graph, set(disrupted), tolerance)
     failed = failed_nodes(graph, disrupted)
     ids = graph.ids
     return CascadeResult(
@@ -187,7 +187,10 @@ def simulate(
     )
 
 
-def _solve(graph: DependencyGraph, disrupted: set[int], tolerance: float) -> list[float]:
+def output_fractions(
+    graph: DependencyGraph, disrupted: set[int], tolerance: float = TOLERANCE
+) -> list[float]:
+    """Return the output fraction of every node (by index) when ``disrupted`` are lost."""
     n = graph.n_nodes
     y = [1.0] * n
     if not disrupted:
@@ -199,7 +202,7 @@ def _solve(graph: DependencyGraph, disrupted: set[int], tolerance: float) -> lis
     summed = [
         k in (GroupKind.BUYS, GroupKind.PRODUCERS) for k in graph.group_kind.tolist()
     ]
-    affected = _affected(graph, disrupted)
+    affected = downstream_of(graph, disrupted)
     for v in failed_nodes(graph, disrupted):
         y[v] = 0.0  # a node that fails in the binary model has no output at all
     settled = {v for v in affected if y[v] == 0.0}
@@ -233,11 +236,11 @@ def _solve(graph: DependencyGraph, disrupted: set[int], tolerance: float) -> lis
 
 def _parts_within(graph: DependencyGraph, nodes: set[int]) -> list[list[int]]:
     """Return the strongly connected parts restricted to ``nodes``, dependencies first."""
-    return [
-        [v for v in part if v in nodes]
-        for part in graph.parts
-        if any(v in nodes for v in part)
-    ]
+    position = graph.part_position
+    by_part: dict[int, list[int]] = {}
+    for v in nodes:
+        by_part.setdefault(position[v], []).append(v)
+    return [by_part[p] for p in sorted(by_part)]
 
 
 def _solve_cycle(

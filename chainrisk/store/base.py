@@ -93,6 +93,10 @@ class Store(Protocol):
         """Return the metadata of every bundle loaded, in name order."""
         ...
 
+    def data_version(self) -> int:
+        """Return a number that grows whenever a load changes data."""
+        ...
+
     def info(self, last_loads: int = 10) -> StoreInfo:
         """Return counts, bundles, chains and the most recent loads."""
         ...

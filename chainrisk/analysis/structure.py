@@ -1,0 +1,105 @@
+"""Structural views of the chain, labelled as such: they ignore the AND/OR rules.
+
+These are the classic graph measures other tools report: articulation points and
+bridges of the undirected firm network, the dominator tree from the raw-material
+sources, and betweenness (sampled on large graphs). They are shown beside the exact
+single points of failure, never instead of them: a dominator misses a firm that is
+the sole source of one of several required inputs, and an articulation point says
+nothing about which inputs are alternatives.
+
+Examples
+--------
+>>> from chainrisk.graph import DependencyGraph
+>>> g = DependencyGraph.from_tables({
+...     "regions": [{"id": "R", "level": "country"}],
+...     "firms": [{"id": "a", "region": "R"}, {"id": "b", "region": "R"},
+...               {"id": "c", "region": "R"}],
+...     "components": [{"id": "x"}, {"id": "y"}],
+...     "produces": [{"firm": "a", "component": "x"}, {"firm": "b", "component": "y"}],
+...     "supplies": [{"supplier": "a", "buyer": "b", "component": "x"},
+...                  {"supplier": "b", "buyer": "c", "component": "y"}],
+... })
+>>> s = structure(g)
+>>> s.articulation_points, s.bridges
+(('firm:b',), (('firm:a', 'firm:b'), ('firm:b', 'firm:c')))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from chainrisk.graph import DependencyGraph, GroupKind, Kind
+
+SAMPLE_ABOVE = 2000
+ROOT = "(raw-material sources)"
+
+
+@dataclass(frozen=True, eq=False)
+class StructureResult:
+    """Structural measures (not the exact AND/OR answer)."""
+
+    articulation_points: tuple[str, ...]
+    bridges: tuple[tuple[str, str], ...]
+    dominators: dict[str, str]  # node -> immediate dominator from the sources
+    betweenness: dict[str, float]  # firm -> betweenness in the supply network
+    betweenness_sampled: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the measures as JSON-ready data, labelled structural."""
+        return {
+            "kind": "structural (ignores AND/OR rules; see spof for the exact answer)",
+            "articulation_points": list(self.articulation_points),
+            "bridges": [list(b) for b in self.bridges],
+            "immediate_dominators": dict(sorted(self.dominators.items())),
+            "betweenness": dict(sorted(self.betweenness.items())),
+            "betweenness_sampled": self.betweenness_sampled,
+        }
+
+
+def firm_network(graph: DependencyGraph) -> nx.DiGraph:
+    """Return the supply network: an edge supplier -> buyer for every supplies row."""
+    net = nx.DiGraph()
+    for v in graph.real_nodes():
+        if graph.kind[v] == Kind.FIRM:
+            net.add_node(graph.ids[v])
+    for g in range(graph.n_groups):
+        if graph.group_kind[g] != GroupKind.BUYS:
+            continue
+        buyer = graph.ids[int(graph.group_owner[g])]
+        for u in graph.group_members(g):
+            net.add_edge(graph.ids[int(u)], buyer)
+    return net
+
+
+def structure(
+    graph: DependencyGraph, *, sample: int = 500, seed: int = 0
+) -> StructureResult:
+    """Return articulation points, bridges, dominators and betweenness of ``graph``.
+
+    Betweenness is exact up to ``SAMPLE_ABOVE`` firms, else estimated from ``sample``
+    pivot firms drawn with ``seed``.
+    """
+    net = firm_network(graph)
+    undirected = net.to_undirected()
+    points = tuple(sorted(nx.articulation_points(undirected)))
+    bridges = tuple(sorted(tuple(sorted(e)) for e in nx.bridges(undirected)))
+    sampled = net.number_of_nodes() > SAMPLE_ABOVE
+    k = min(sample, net.number_of_nodes()) if sampled else None
+    between = nx.betweenness_centrality(net, k=k, seed=seed) if net.number_of_nodes() else {}
+    deps = graph.to_networkx()
+    sources = [v for v in deps.nodes if deps.in_degree(v) == 0]
+    deps.add_node(ROOT)
+    for s in sources:
+        deps.add_edge(ROOT, s)
+    idom = nx.immediate_dominators(deps, ROOT)
+    dominators = {v: d for v, d in idom.items() if v != ROOT}
+    return StructureResult(
+        articulation_points=points,
+        bridges=tuple((a, b) for a, b in bridges),
+        dominators=dominators,
+        betweenness={k2: float(v) for k2, v in between.items()},
+        betweenness_sampled=sampled,
+    )
