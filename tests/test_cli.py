@@ -26,7 +26,8 @@ def test_load_info_dump(tmp_path: Path, tiny: Path) -> None:
     store = f"sqlite:///{tmp_path / 's.db'}"
     code, out, _ = run("--store", store, "load", str(tiny))
     assert code == 0
-    assert "firms" in out and "0 error(s)" in out
+    assert "firms" in out
+    assert "0 error(s)" in out
     code, out, _ = run("--store", store, "load", str(tiny), "--quiet")
     assert code == 0
     code, out, _ = run("--store", store, "info", "--format", "json")
@@ -35,9 +36,11 @@ def test_load_info_dump(tmp_path: Path, tiny: Path) -> None:
     assert [load["changed"] for load in info["loads"]] == [0, info["loads"][1]["changed"]]
     assert info["loads"][1]["changed"] > 0
     code, out, _ = run("--store", store, "info")
-    assert "phone" in out and "recent loads" in out
+    assert "phone" in out
+    assert "recent loads" in out
     code, out, _ = run("--store", store, "dump", str(tmp_path / "out"))
-    assert code == 0 and (tmp_path / "out" / "firms.csv").exists()
+    assert code == 0
+    assert (tmp_path / "out" / "firms.csv").exists()
 
 
 def test_broken_bundle_exits_1_with_a_report(tmp_path: Path) -> None:
@@ -68,22 +71,27 @@ def test_skip_loads_the_rest(tmp_path: Path) -> None:
 
 def test_dry_run_writes_nothing(tiny: Path) -> None:
     code, out, _ = run("load", "--dry-run", str(tiny))
-    assert code == 0 and "dry run" in out
+    assert code == 0
+    assert "dry run" in out
     _, out, _ = run("info", "--format", "json")
     assert json.loads(out)["counts"]["firms"] == 0
 
 
 def test_usage_and_store_errors(tmp_path: Path, tiny: Path) -> None:
     code, _, err = run("--store", "mysql://x", "info")
-    assert code == EXIT_USAGE and "sqlite:///" in err
+    assert code == EXIT_USAGE
+    assert "sqlite:///" in err
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"not a database" * 200)
     code, _, err = run("--store", f"sqlite:///{bad}", "info")
-    assert code == EXIT_STORE and "not an SQLite database" in err
+    assert code == EXIT_STORE
+    assert "not an SQLite database" in err
     code, _, err = run("load", str(tmp_path / "missing"))
-    assert code == EXIT_INPUT and "does not exist" in err
+    assert code == EXIT_INPUT
+    assert "does not exist" in err
     code, _, err = run("dump", str(tiny))
-    assert code == EXIT_USAGE and "not an empty folder" in err
+    assert code == EXIT_USAGE
+    assert "not an empty folder" in err
     assert run("nonsense")[0] == EXIT_USAGE
 
 
@@ -126,10 +134,85 @@ def test_console_script_runs(tmp_path: Path, tiny: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
-    assert done.returncode == 0 and "load" in done.stdout
+    assert done.returncode == 0
+    assert "load" in done.stdout
 
 
 @pytest.mark.parametrize("command", ["load", "info", "dump", "generate"])
 def test_help_of_each_command(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([command, "--help"]) == 0
     assert "usage: chainrisk" in capsys.readouterr().out
+
+
+@pytest.fixture
+def loaded(tmp_path: Path) -> str:
+    """Return the URL of a store holding both sample chains."""
+    store = f"sqlite:///{tmp_path / 'chains.db'}"
+    code, _, err = run("--store", store, "load", "--quiet", str(ROOT / "loaders/bundles/ic"),
+                       str(ROOT / "loaders/bundles/5g"))
+    assert code == 0, err
+    return store
+
+
+def test_spof_json_contract_and_the_ic_chokepoints(loaded: str) -> None:
+    code, out, _ = run("--store", loaded, "spof", "--format", "json")
+    assert code == 0
+    nodes = json.loads(out)["nodes"]
+    assert all(v == sorted(v) and k not in v for k, v in nodes.items())
+    assert not any(k.startswith("site:") or any(x.startswith("site:") for x in v)
+                   for k, v in nodes.items())
+    assert {"region:CN", "firm:asml", "component:euv-scanner"} <= set(nodes)
+    accelerator = nodes["component:ai-accelerator"]
+    # the EUV scanner maker, its optics and light-source makers and their countries
+    assert {"firm:asml", "firm:zeiss", "firm:cymer", "region:NL", "region:DE",
+            "component:euv-scanner"} <= set(accelerator)
+    code, out, _ = run("--store", loaded, "spof", "--target", "ai-accelerator", "--format",
+                       "json", "--explain")
+    data = json.loads(out)
+    assert data["nodes"]["component:ai-accelerator"] == accelerator
+    path = data["paths"]["component:ai-accelerator"]["firm:asml"]
+    assert path[0] == "firm:asml" and path[-1] == "component:ai-accelerator"
+    code, out, _ = run("--store", loaded, "spof", "--target", "component:ai-accelerator")
+    assert "firm:asml" in out and "via firm:asml ->" in out
+    code, out, _ = run("--store", loaded, "spof", "--chain", "5g", "--format", "csv")
+    assert out.startswith("target,spof,spof_name,path")
+
+
+def test_simulate_contract(loaded: str) -> None:
+    code, out, _ = run("--store", loaded, "simulate", "--disrupt", "region:NL",
+                       "--disrupt", "firm:tsmc", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["disrupted"] == ["firm:tsmc", "region:NL"]
+    assert "firm:asml" in data["failed"] and "region:NL" in data["failed"]
+    assert all(data["output"][f] == 0.0 for f in data["failed"])
+    assert data["output"]["region:CN"] == 1.0
+    code, out, _ = run("--store", loaded, "simulate", "--disrupt", "tsmc")
+    assert "chain targets affected" in out
+    code, _, err = run("--store", loaded, "simulate", "--disrupt", "atlantis")
+    assert code == EXIT_USAGE and "atlantis" in err
+
+
+def test_rank_concentration_structure(loaded: str, tmp_path: Path) -> None:
+    code, out, _ = run("--store", loaded, "rank", "--chain", "ic", "--kind", "firm",
+                       "--top", "5", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["rows"][0]["id"] == "firm:asml"
+    assert len(data["rows"]) == 5
+    assert "structural" in data["structural_note"]
+    weights = tmp_path / "w.toml"
+    weights.write_text("output_lost = 1.0\ntargets_lost_share = 0\n")
+    code, out, _ = run("--store", loaded, "rank", "--chain", "ic", "--weights", str(weights),
+                       "--weight", "nodes_lost=0", "--format", "csv")
+    assert code == 0 and out.splitlines()[0].startswith("rank,id,kind")
+    code, _, err = run("--store", loaded, "rank", "--chain", "ic", "--weight", "luck=1")
+    assert code == EXIT_USAGE and "unknown weight" in err
+    code, _, err = run("--store", loaded, "rank", "--chain", "shoes")
+    assert code == EXIT_USAGE and "ic" in err
+    code, out, _ = run("--store", loaded, "concentration", "--chain", "ic", "--format", "json")
+    rows = {r["id"]: r for r in json.loads(out)["components"]}
+    assert rows["component:euv-scanner"]["top_producer"] == "firm:asml"
+    assert rows["component:euv-scanner"]["region_over_65"] is True
+    code, out, _ = run("--store", loaded, "structure")
+    assert out.startswith("STRUCTURAL VIEW")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -29,7 +30,7 @@ def test_weights_are_positive_and_sum_to_one(group: list[float | None]) -> None:
 def test_given_shares_keep_their_proportions(group: list[float | None]) -> None:
     weights, _ = share_weights(group)
     pairs = [(s, w) for s, w in zip(group, weights, strict=True) if s is not None]
-    for (s1, w1), (s2, w2) in zip(pairs, pairs[1:], strict=False):
+    for (s1, w1), (s2, w2) in itertools.pairwise(pairs):
         assert w1 / w2 == pytest.approx(s1 / s2, rel=1e-9)
 
 

@@ -32,7 +32,8 @@ def test_second_load_changes_nothing(tiny: Path, store: SqliteStore) -> None:
     assert store.data_version() == version
     loads = store.loads()
     assert [r.id for r in loads] == [2, 1]
-    assert loads[0].changed == 0 and loads[1].changed > 0
+    assert loads[0].changed == 0
+    assert loads[1].changed > 0
     assert loads[0].checksum == loads[1].checksum == first.checksum
 
 
