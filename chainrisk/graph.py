@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainrisk.schema import DEFAULT_HOME_COUNTRY, NodeKind, qualified_id
+from chainrisk.schema import DEFAULT_HOME_COUNTRY, NodeKind
 from chainrisk.shares import share_weights
 
 IntArray = npt.NDArray[np.int64]
@@ -74,8 +74,12 @@ class GroupKind(IntEnum):
     SITE_REGION = 6  # site -> the region it stands in
 
 
-_KIND_PREFIX = {Kind.REGION: NodeKind.REGION, Kind.FIRM: NodeKind.FIRM,
-                Kind.COMPONENT: NodeKind.COMPONENT}
+_PREFIX = {
+    Kind.REGION: NodeKind.REGION.value + ":",
+    Kind.FIRM: NodeKind.FIRM.value + ":",
+    Kind.COMPONENT: NodeKind.COMPONENT.value + ":",
+    Kind.SITE: "",
+}
 
 
 @dataclass(frozen=True)
@@ -171,23 +175,31 @@ class DependencyGraph:
         import networkx as nx
 
         out = nx.DiGraph()
+        ids = self.ids
         for v in self.real_nodes():
-            out.add_node(self.ids[v], kind=Kind(int(self.kind[v])).name.lower(),
+            out.add_node(ids[v], kind=Kind(int(self.kind[v])).name.lower(),
                          name=self.names[v], name_zh=self.names_zh[v])
-        for g in range(self.n_groups):
-            owner = int(self.group_owner[g])
-            if self.kind[owner] == Kind.SITE:
+        kind_names = [k.name.lower() for k in GroupKind]
+        sizes = np.diff(self.member_ptr)
+        group_of = np.repeat(np.arange(self.n_groups), sizes).tolist()
+        owners = self.group_owner.tolist()
+        kinds = self.group_kind.tolist()
+        weights = self.weights.tolist()
+        site = Kind.SITE
+        node_kind = self.kind.tolist()
+        edges = []
+        for i, member in enumerate(self.members.tolist()):
+            g = group_of[i]
+            owner = owners[g]
+            if node_kind[owner] == site:
                 continue
-            kind = GroupKind(int(self.group_kind[g])).name.lower()
-            lo, hi = int(self.member_ptr[g]), int(self.member_ptr[g + 1])
-            for i in range(lo, hi):
-                member = int(self.members[i])
-                sources = (
-                    list(self.site_of[member]) if self.kind[member] == Kind.SITE else [member]
-                )
-                for u in sources:
-                    out.add_edge(self.ids[u], self.ids[owner], group=g, kind=kind,
-                                 weight=float(self.weights[i]))
+            attrs = {"group": g, "kind": kind_names[kinds[g]], "weight": weights[i]}
+            if node_kind[member] == site:
+                for u in self.site_of[member]:
+                    edges.append((ids[u], ids[owner], attrs))
+            else:
+                edges.append((ids[member], ids[owner], attrs))
+        out.add_edges_from(edges)
         return out
 
     def real_nodes(self) -> Iterator[int]:
@@ -360,7 +372,7 @@ class _Builder:
         self.g_shares: list[list[float | None]] = []
 
     def node(self, kind: Kind, ident: str, name: str, name_zh: str | None) -> int:
-        qid = qualified_id(_KIND_PREFIX[kind], ident) if kind != Kind.SITE else ident
+        qid = _PREFIX[kind] + ident
         if qid in self.index:
             raise ValueError(f"{qid} is defined twice")
         self.index[qid] = len(self.ids)
@@ -402,7 +414,7 @@ class _Builder:
         leader_flag: list[int] = []
         for fr in self.rows("firms"):
             v = self.node(Kind.FIRM, fr["id"], fr.get("name") or fr["id"], fr.get("name_zh"))
-            firm_region[v] = self.index[qualified_id(NodeKind.REGION, fr["region"])]
+            firm_region[v] = self.index["region:" + fr["region"]]
             if fr.get("chain_leader"):
                 leader_flag.append(v)
         stage: dict[int, str] = {}
@@ -416,14 +428,16 @@ class _Builder:
             if cr.get("end_product"):
                 end_products.append(v)
 
+        index = self.index
+
         def region(ident: str) -> int:
-            return self.index[qualified_id(NodeKind.REGION, ident)]
+            return index["region:" + ident]
 
         def firm(ident: str) -> int:
-            return self.index[qualified_id(NodeKind.FIRM, ident)]
+            return index["firm:" + ident]
 
         def component(ident: str) -> int:
-            return self.index[qualified_id(NodeKind.COMPONENT, ident)]
+            return index["component:" + ident]
 
         region_parent = {v: region(p) for v, p in region_parent_id.items()}
 

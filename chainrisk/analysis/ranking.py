@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from chainrisk.analysis.cascade import output_fractions
+from chainrisk.analysis.cascade import downstream_of, output_fractions
 from chainrisk.analysis.concentration import ConcentrationResult, concentration
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
 from chainrisk.analysis.structure import StructureResult, structure
@@ -60,6 +60,8 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 }
 KINDS = {"firm": Kind.FIRM, "region": Kind.REGION, "component": Kind.COMPONENT}
 CASCADE_LIMIT = 2000
+# Cascades for output_lost stop once the nodes they had to evaluate add up to this.
+CASCADE_BUDGET = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -143,12 +145,14 @@ def rank(
     conc: ConcentrationResult | None = None,
     struct: StructureResult | None = None,
     cascade_limit: int | None = CASCADE_LIMIT,
+    cascade_budget: int | None = CASCADE_BUDGET,
 ) -> Ranking:
     """Return the criticality ranking of ``chain``'s firms, regions and components.
 
     ``kind`` keeps one kind only. ``cascade_limit`` bounds how many candidates get a
-    capacity cascade for ``output_lost`` (the most critical by the other parts first);
-    the rest show None. Precomputed ``spof``/``conc``/``struct`` results are reused.
+    capacity cascade for ``output_lost`` (the most critical by the other parts first),
+    and ``cascade_budget`` the nodes those cascades may evaluate in all; the rest show
+    None (not computed). Precomputed ``spof``/``conc``/``struct`` results are reused.
     """
     if chain not in graph.chains:
         raise KeyError(f"unknown chain {chain!r}")
@@ -217,14 +221,17 @@ def rank(
     limit = len(order) if cascade_limit is None else cascade_limit
     output_lost: dict[int, float | None] = {}
     done = 0
+    spent = 0
+    budget = cascade_budget if cascade_budget is not None else float("inf")
     feeds_targets = upstream_of(graph, targets)
     for v in order:
         if v not in feeds_targets:
             output_lost[v] = 0.0
             continue
-        if done >= limit:
+        if done >= limit or spent >= budget:
             output_lost[v] = None
             continue
+        spent += len(downstream_of(graph, [v]))
         y = output_fractions(graph, {v})
         output_lost[v] = sum(1.0 - y[t] for t in targets) / n_targets
         done += 1

@@ -30,10 +30,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
 
 SAMPLE_ABOVE = 2000
+SAMPLE_PIVOTS = 32
 ROOT = "(raw-material sources)"
 
 
@@ -61,21 +63,20 @@ class StructureResult:
 
 def firm_network(graph: DependencyGraph) -> nx.DiGraph:
     """Return the supply network: an edge supplier -> buyer for every supplies row."""
+    sizes = np.diff(graph.member_ptr)
+    owner_of_member = np.repeat(graph.group_owner, sizes)
+    buys = np.repeat(graph.group_kind == GroupKind.BUYS, sizes)
+    suppliers = graph.members[buys].tolist()
+    buyers = owner_of_member[buys].tolist()
+    ids = graph.ids
     net = nx.DiGraph()
-    for v in graph.real_nodes():
-        if graph.kind[v] == Kind.FIRM:
-            net.add_node(graph.ids[v])
-    for g in range(graph.n_groups):
-        if graph.group_kind[g] != GroupKind.BUYS:
-            continue
-        buyer = graph.ids[int(graph.group_owner[g])]
-        for u in graph.group_members(g):
-            net.add_edge(graph.ids[int(u)], buyer)
+    net.add_nodes_from(ids[v] for v in np.flatnonzero(graph.kind == Kind.FIRM).tolist())
+    net.add_edges_from((ids[s], ids[b]) for s, b in zip(suppliers, buyers, strict=True))
     return net
 
 
 def structure(
-    graph: DependencyGraph, *, sample: int = 500, seed: int = 0
+    graph: DependencyGraph, *, sample: int = SAMPLE_PIVOTS, seed: int = 0
 ) -> StructureResult:
     """Return articulation points, bridges, dominators and betweenness of ``graph``.
 

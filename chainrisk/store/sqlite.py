@@ -17,10 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from chainrisk.errors import StoreError, StoreSchemaError, StoreUnavailable
-from chainrisk.schema import TABLE_ORDER, TABLES, Table, from_storage, sql_type
+from chainrisk.schema import TABLE_ORDER, TABLES, ColumnKind, Table, from_storage, sql_type
 from chainrisk.store.base import LoadRecord, RowSource, StoreInfo, TableChange
 
 SCHEMA_VERSION = 1
+_CONVERTED = frozenset(
+    {ColumnKind.ID_LIST, ColumnKind.TEXT_LIST, ColumnKind.BOOL, ColumnKind.NUMBER,
+     ColumnKind.SHARE}
+)
 
 
 def _q(name: str) -> str:
@@ -146,11 +150,18 @@ class SqliteStore:
         spec = TABLES[table]
         cols = ", ".join(_q(c.name) for c in spec.columns)
         key = ", ".join(_q(k) for k in spec.key)
+        names = spec.column_names
+        # only lists, booleans and numbers need converting back from their stored form
+        convert = [
+            (i, c.name, c.kind)
+            for i, c in enumerate(spec.columns)
+            if c.kind in _CONVERTED
+        ]
         for row in self.conn.execute(f"SELECT {cols}, extra FROM {table} ORDER BY {key}"):
-            out: dict[str, Any] = {
-                c.name: from_storage(c.kind, v)
-                for c, v in zip(spec.columns, row[:-1], strict=True)
-            }
+            out: dict[str, Any] = dict(zip(names, row, strict=False))
+            for i, name, kind in convert:
+                if row[i] is not None:
+                    out[name] = from_storage(kind, row[i])
             if row[-1]:
                 out.update(json.loads(row[-1]))
             yield out
