@@ -171,9 +171,11 @@ def test_spof_json_contract_and_the_ic_chokepoints(loaded: str) -> None:
     data = json.loads(out)
     assert data["nodes"]["component:ai-accelerator"] == accelerator
     path = data["paths"]["component:ai-accelerator"]["firm:asml"]
-    assert path[0] == "firm:asml" and path[-1] == "component:ai-accelerator"
+    assert path[0] == "firm:asml"
+    assert path[-1] == "component:ai-accelerator"
     code, out, _ = run("--store", loaded, "spof", "--target", "component:ai-accelerator")
-    assert "firm:asml" in out and "via firm:asml ->" in out
+    assert "firm:asml" in out
+    assert "via firm:asml ->" in out
     code, out, _ = run("--store", loaded, "spof", "--chain", "5g", "--format", "csv")
     assert out.startswith("target,spof,spof_name,path")
 
@@ -184,13 +186,15 @@ def test_simulate_contract(loaded: str) -> None:
     assert code == 0
     data = json.loads(out)
     assert data["disrupted"] == ["firm:tsmc", "region:NL"]
-    assert "firm:asml" in data["failed"] and "region:NL" in data["failed"]
+    assert "firm:asml" in data["failed"]
+    assert "region:NL" in data["failed"]
     assert all(data["output"][f] == 0.0 for f in data["failed"])
     assert data["output"]["region:CN"] == 1.0
     code, out, _ = run("--store", loaded, "simulate", "--disrupt", "tsmc")
     assert "chain targets affected" in out
     code, _, err = run("--store", loaded, "simulate", "--disrupt", "atlantis")
-    assert code == EXIT_USAGE and "atlantis" in err
+    assert code == EXIT_USAGE
+    assert "atlantis" in err
 
 
 def test_rank_concentration_structure(loaded: str, tmp_path: Path) -> None:
@@ -205,11 +209,14 @@ def test_rank_concentration_structure(loaded: str, tmp_path: Path) -> None:
     weights.write_text("output_lost = 1.0\ntargets_lost_share = 0\n")
     code, out, _ = run("--store", loaded, "rank", "--chain", "ic", "--weights", str(weights),
                        "--weight", "nodes_lost=0", "--format", "csv")
-    assert code == 0 and out.splitlines()[0].startswith("rank,id,kind")
+    assert code == 0
+    assert out.splitlines()[0].startswith("rank,id,kind")
     code, _, err = run("--store", loaded, "rank", "--chain", "ic", "--weight", "luck=1")
-    assert code == EXIT_USAGE and "unknown weight" in err
+    assert code == EXIT_USAGE
+    assert "unknown weight" in err
     code, _, err = run("--store", loaded, "rank", "--chain", "shoes")
-    assert code == EXIT_USAGE and "ic" in err
+    assert code == EXIT_USAGE
+    assert "ic" in err
     code, out, _ = run("--store", loaded, "concentration", "--chain", "ic", "--format", "json")
     rows = {r["id"]: r for r in json.loads(out)["components"]}
     assert rows["component:euv-scanner"]["top_producer"] == "firm:asml"

@@ -14,6 +14,25 @@ of several required inputs.
 
 Examples
 --------
+Five nodes: firms a and b in region R both make x; product p needs x and is made by a
+alone. x survives either firm's loss, p does not survive a's:
+
+>>> from chainrisk.graph import DependencyGraph
+>>> five = DependencyGraph.from_tables({
+...     "regions": [{"id": "R", "level": "country"}],
+...     "firms": [{"id": "a", "region": "R"}, {"id": "b", "region": "R"}],
+...     "components": [{"id": "x"}, {"id": "p"}],
+...     "produces": [{"firm": "a", "component": "x"}, {"firm": "b", "component": "x"},
+...                  {"firm": "a", "component": "p"}],
+...     "requires": [{"product": "p", "input": "x"}],
+... })
+>>> five.n_nodes
+5
+>>> single_points_of_failure(five).to_json()["nodes"]["component:p"]
+['component:x', 'firm:a', 'region:R']
+>>> single_points_of_failure(five).spof("component:x")
+['region:R']
+
 A phone needs a chip AND a screen; the chip comes from fab A or fab B; the screen only
 from maker S. Both fabs and S sit in region R.
 

@@ -33,7 +33,7 @@ def test_parts_on_the_hand_chain() -> None:
 
 def test_weights_change_the_order_and_are_checked() -> None:
     g = DependencyGraph.from_tables(HAND)
-    only_sole = {k: 0.0 for k in DEFAULT_WEIGHTS} | {"sole_source_links": 1.0}
+    only_sole = dict.fromkeys(DEFAULT_WEIGHTS, 0.0) | {"sole_source_links": 1.0}
     ranking = rank(g, "phones", kind="firm", weights=only_sole)
     assert ranking.rows[0].sole_source_links == max(r.sole_source_links for r in ranking.rows)
     tied = [r for r in ranking.rows if r.score == ranking.rows[-1].score]
