@@ -128,6 +128,101 @@ def cmd_load(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_import_suppliers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Import enterprise supplier lists (CSV, XLSX) into the store."""
+    from chainrisk.ingest.suppliers import import_suppliers, write_import_report
+
+    store = open_store(args.store)
+    progress = Progress(err, not args.quiet)
+    files = [Path(f) for f in args.files]
+    folder = _reports_folder(args.report, files[0])
+    try:
+        report = import_suppliers(
+            store,
+            files,
+            buyer=args.buyer,
+            sheet=args.sheet,
+            mapping=Path(args.mapping) if args.mapping else None,
+            on_error=OnError(args.on_error),
+            dry_run=args.dry_run,
+            encoding=args.encoding,
+            source=args.source,
+            progress=progress,
+        )
+    except ValidationFailed as e:
+        progress.done()
+        err.write(f"error: {e}\n")
+        err.write(e.report.to_text(limit=PROBLEMS_SHOWN))
+        paths = e.report.write(folder)
+        err.write("report written to " + ", ".join(str(p) for p in paths) + "\n")
+        return EXIT_INPUT
+    finally:
+        store.close()
+    progress.done()
+    verb = "checked (dry run, nothing written)" if args.dry_run else "imported"
+    out.write(f"{', '.join(f.name for f in files)}: {verb}\n")
+    out.write(report.to_text(limit=PROBLEMS_SHOWN))
+    paths = write_import_report(report, folder)
+    out.write("report written to " + ", ".join(str(p) for p in paths) + "\n")
+    return 0
+
+
+def cmd_resolutions(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Export or re-apply the table of how written names were resolved."""
+    store = open_store(args.store)
+    try:
+        if args.action == "export":
+            rows = store.resolutions(args.source)
+            if not args.file:
+                _write_resolutions(out, rows)
+                return 0
+            with open(args.file, "w", encoding="utf-8-sig", newline="") as handle:
+                _write_resolutions(handle, rows)
+            out.write(f"wrote {len(rows)} resolution(s) to {args.file}\n")
+            return 0
+        if not args.file:
+            raise UsageError("resolutions import needs the CSV file to read")
+        rows = _read_resolutions(Path(args.file))
+        changed = store.save_resolutions(rows)
+    finally:
+        store.close()
+    out.write(f"{changed} resolution(s) changed; import the supplier list again to apply "
+              "them\n")
+    return 0
+
+
+def _write_resolutions(target: TextIO, rows: list[tuple[str, str, str, str]]) -> None:
+    writer = csv.writer(target, lineterminator="\n")
+    writer.writerow(["source", "kind", "written", "id"])
+    writer.writerows([safe_text(c) for c in row] for row in rows)
+
+
+def _read_resolutions(path: Path) -> list[tuple[str, str, str, str]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"source", "kind", "written", "id"} - set(reader.fieldnames or ())
+            if missing:
+                raise UsageError(f"{path} needs the columns source, kind, written, id; "
+                                 f"missing {', '.join(sorted(missing))}")
+            rows = []
+            for line, row in enumerate(reader, start=2):
+                kind = (row["kind"] or "").strip()
+                if kind not in ("firm", "component", "region"):
+                    raise UsageError(f"{path} line {line}: kind must be firm, component "
+                                     f"or region, not {kind!r}")
+                ident = (row["id"] or "").strip()
+                if not ident or ":" in ident or " " in ident:
+                    raise UsageError(f"{path} line {line}: {ident!r} is not an id")
+                written = row["written"] or ""
+                if written.startswith("'") and written[1:2] in ("=", "+", "-", "@"):
+                    written = written[1:]  # undo the spreadsheet guard of export
+                rows.append((row["source"] or "", kind, written, ident))
+            return rows
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from e
+
+
 def cmd_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Show where the store is and what it holds."""
     store = open_store(args.store)
@@ -496,6 +591,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="DIR", help="folder for report.txt/json and rejects.csv")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser(
+        "import-suppliers",
+        help="import enterprise supplier lists (CSV or Excel, Chinese or English)",
+        description="Read supplier lists as firms send them: CSV (UTF-8, GB18030, Big5) "
+        "or XLSX (every sheet or one), header row found under title rows, columns mapped "
+        "by a built-in Chinese/English synonym table, names resolved to firms by credit "
+        "code, name and aliases (new ones created and listed, near matches suggested). "
+        "One transaction; every row is loaded, rejected with its reason, or merged.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="supplier list(s): .csv, .xlsx")
+    p.add_argument("--buyer", metavar="ID|NAME",
+                   help="the buyer for every row (a firm sending its own list)")
+    p.add_argument("--sheet", metavar="NAME", help="read only this sheet of a workbook")
+    p.add_argument("--mapping", metavar="FILE.yaml",
+                   help="per-source mapping: columns (header -> field), buyer, sheet, "
+                   "header_row")
+    p.add_argument("--on-error", choices=[e.value for e in OnError], default="raise",
+                   help="raise: import nothing if any row is bad (default); skip: import "
+                   "the good rows, list the bad ones in rejects.csv")
+    p.add_argument("--dry-run", action="store_true", help="show the report; change nothing")
+    p.add_argument("--encoding", help="CSV encoding (default: detected)")
+    p.add_argument("--source", metavar="NAME",
+                   help="name of the source for the resolution table (default: file name)")
+    p.add_argument("--report", metavar="DIR", help="folder for the report and rejects.csv")
+    p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_import_suppliers)
+
+    p = sub.add_parser(
+        "resolutions",
+        help="export or re-apply how written names were resolved to ids",
+        description="Every import stores how each name as written was resolved (firm, "
+        "component or region id), per source. Export it to CSV, correct the id column, "
+        "and import it back: the next import of that source uses it.",
+    )
+    p.add_argument("action", choices=["export", "import"], help="export or import")
+    p.add_argument("file", nargs="?", metavar="FILE.csv",
+                   help="CSV to write (export; default stdout) or read (import)")
+    p.add_argument("--source", metavar="NAME", help="export one source only")
+    p.set_defaults(func=cmd_resolutions)
 
     p = sub.add_parser(
         "info",

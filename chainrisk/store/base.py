@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -77,8 +77,20 @@ class Store(Protocol):
         checksum: str,
         rejected: int = 0,
         on_error: str = "raise",
+        resolutions: Iterable[tuple[str, str, str, str]] = (),
     ) -> LoadRecord:
-        """Write every table's rows in one transaction; return the record of the load."""
+        """Write every table's rows (and name resolutions) in one transaction.
+
+        Returns the record of the load.
+        """
+        ...
+
+    def resolutions(self, source: str | None = None) -> list[tuple[str, str, str, str]]:
+        """Return (source, kind, written, id) resolution rows, sorted."""
+        ...
+
+    def save_resolutions(self, rows: Iterable[tuple[str, str, str, str]]) -> int:
+        """Upsert resolution rows; return how many changed."""
         ...
 
     def iter_rows(self, table: str) -> Iterator[dict[str, Any]]:

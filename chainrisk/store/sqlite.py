@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from chainrisk.errors import StoreError, StoreSchemaError, StoreUnavailable
 from chainrisk.schema import TABLE_ORDER, TABLES, ColumnKind, Table, from_storage, sql_type
 from chainrisk.store.base import LoadRecord, RowSource, StoreInfo, TableChange
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _CONVERTED = frozenset(
     {ColumnKind.ID_LIST, ColumnKind.TEXT_LIST, ColumnKind.BOOL, ColumnKind.NUMBER,
      ColumnKind.SHARE}
@@ -44,6 +44,16 @@ def _table_ddl(table: Table) -> str:
     )
 
 
+# How names written in a supplier list were resolved, per source, so that the next
+# import of the same source resolves them the same way (and an officer can edit them).
+_RESOLUTIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS resolutions (source TEXT NOT NULL, kind TEXT NOT NULL, "
+    "written TEXT NOT NULL, id TEXT NOT NULL, load_id INTEGER, "
+    "PRIMARY KEY (source, kind, written))"
+)
+# Upgrades from each older schema version to the next.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_RESOLUTIONS_DDL,)}
+
 _META_DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS loads (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, "
@@ -52,6 +62,7 @@ _META_DDL = (
     "rejected INTEGER NOT NULL, on_error TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS bundles (name TEXT PRIMARY KEY, meta TEXT NOT NULL, "
     "load_id INTEGER NOT NULL)",
+    _RESOLUTIONS_DDL,
 )
 
 
@@ -105,6 +116,15 @@ class SqliteStore:
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()
             version = int(row[0]) if row else 0
+            if version in _MIGRATIONS and version < SCHEMA_VERSION:
+                with self._transaction():
+                    while version < SCHEMA_VERSION:
+                        for ddl in _MIGRATIONS[version]:
+                            self.conn.execute(ddl)
+                        version += 1
+                    self.conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
+                    )
             if version != SCHEMA_VERSION:
                 raise StoreSchemaError(
                     f"{self.path} has store schema version {version}, this chainrisk "
@@ -184,6 +204,33 @@ class SqliteStore:
             json.loads(r[0]) for r in self.conn.execute("SELECT meta FROM bundles ORDER BY name")
         ]
 
+    def resolutions(self, source: str | None = None) -> list[tuple[str, str, str, str]]:
+        """Return (source, kind, written, id) rows, of one source or of all, sorted."""
+        sql = "SELECT source, kind, written, id FROM resolutions"
+        params: tuple[str, ...] = ()
+        if source is not None:
+            sql += " WHERE source = ?"
+            params = (source,)
+        return [tuple(r) for r in self.conn.execute(sql + " ORDER BY 1, 2, 3", params)]
+
+    def save_resolutions(self, rows: Iterable[tuple[str, str, str, str]]) -> int:
+        """Upsert (source, kind, written, id) rows; return how many changed."""
+        with self._transaction():
+            before = self.conn.total_changes
+            self.conn.executemany(
+                "INSERT INTO resolutions (source, kind, written, id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source, kind, written) DO UPDATE SET id = excluded.id "
+                "WHERE resolutions.id IS NOT excluded.id",
+                rows,
+            )
+            changed = self.conn.total_changes - before
+            if changed:
+                self.conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                    "WHERE key = 'data_version'"
+                )
+        return changed
+
     def data_version(self) -> int:
         """Return a number that grows whenever a load changes data."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
@@ -248,8 +295,12 @@ class SqliteStore:
         checksum: str,
         rejected: int = 0,
         on_error: str = "raise",
+        resolutions: Iterable[tuple[str, str, str, str]] = (),
     ) -> LoadRecord:
-        """Upsert every table's rows and record the load, all in one transaction."""
+        """Upsert every table's rows and record the load, all in one transaction.
+
+        ``resolutions`` are (source, kind, written, id) rows for the resolution table.
+        """
         started = _now()
         changes: dict[str, TableChange] = {}
         with self._transaction():
@@ -278,6 +329,14 @@ class SqliteStore:
                     unchanged=seen - modified,
                 )
             changed = sum(c.inserted + c.updated for c in changes.values())
+            touched = self.conn.total_changes
+            self.conn.executemany(
+                "INSERT INTO resolutions VALUES (?, ?, ?, ?, ?) ON CONFLICT "
+                "(source, kind, written) DO UPDATE SET id = excluded.id, "
+                "load_id = excluded.load_id WHERE resolutions.id IS NOT excluded.id",
+                ((*r, load_id) for r in resolutions),
+            )
+            changed += self.conn.total_changes - touched
             bundle_json = json.dumps(dict(bundle), ensure_ascii=False, sort_keys=True)
             old = self.conn.execute(
                 "SELECT meta FROM bundles WHERE name = ?", (bundle["name"],)

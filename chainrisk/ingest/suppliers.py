@@ -1,0 +1,780 @@
+"""Importing enterprise supplier lists: messy spreadsheets in, clean graph rows out.
+
+A supplier list says "buyer B buys component C from supplier S (share, volume, …)".
+The importer streams each file (CSV in any common Chinese encoding, or every sheet
+of a workbook), finds the header row under title rows, maps columns through the
+synonym table (plus an optional per-source YAML mapping), resolves names to ids —
+firms by unified social credit code, then by normalised name and aliases, else a new
+firm; components and regions likewise — and stages the result in the same workspace
+as a bundle, so validation, the all-or-nothing load and the report are shared.
+
+Nothing is lost: every row read is loaded, rejected (with sheet, row, column and
+reason, and all its cells in rejects.csv) or merged into an earlier row with the same
+supplier, buyer and component (shares and volumes added up). Names are never merged
+on a guess: near matches are listed as suggestions. How each name was resolved is
+stored per source, so the next import of the same source resolves it the same way,
+and an officer can edit that table (``chainrisk resolutions``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chainrisk.errors import UsageError, ValidationFailed
+from chainrisk.ingest.bundle import Workspace, validate
+from chainrisk.ingest.csvfile import FileProblem
+from chainrisk.ingest.names import (
+    PlaceIndex,
+    SynonymTable,
+    header_unit,
+    normalise_name,
+    slug,
+)
+from chainrisk.ingest.report import LoadReport, RejectedRow
+from chainrisk.ingest.sheets import HeaderMatch, SheetRow, find_header, iter_table_rows
+from chainrisk.ingest.values import (
+    ValueProblem,
+    parse_date,
+    parse_number,
+    parse_share,
+    parse_uscc,
+)
+from chainrisk.schema import TABLE_ORDER, TABLES, OnError, StorageValue
+from chainrisk.store.base import Store
+
+HEADER_SCAN = 30
+UNKNOWN_REGION = "XX"
+SUGGEST_SCORE = 85.0
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_BATCH = 5000
+
+Progress = Callable[[str, int, int | None], None]
+Resolution = tuple[str, str, str, str]  # source, kind, written, id
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did, beyond the shared load report."""
+
+    load: LoadReport
+    read: int = 0
+    merged: int = 0
+    rejected: int = 0
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> header -> field
+    ignored: dict[str, list[str]] = field(default_factory=dict)  # sheet -> headers ignored
+    created: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # kind -> (id, name)
+    suggestions: list[tuple[str, str, str, float]] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> int:
+        """Return the rows that became a supplies row of their own."""
+        return self.read - self.rejected - self.merged
+
+    def to_text(self, limit: int | None = 50) -> str:
+        """Return the report for a loading officer: columns, counts, new names, problems."""
+        lines = []
+        for sheet, mapping in self.columns.items():
+            used = ", ".join(f"{h} → {f}" for h, f in mapping.items())
+            lines.append(f"{sheet}: columns used: {used}")
+            if self.ignored.get(sheet):
+                lines.append(f"{sheet}: columns ignored: {', '.join(self.ignored[sheet])}")
+        lines.append(
+            f"rows read {self.read:,} = loaded {self.loaded:,} + rejected {self.rejected:,} "
+            f"+ merged into an earlier row {self.merged:,}"
+        )
+        for kind, items in self.created.items():
+            if items:
+                shown = ", ".join(f"{i} ({n})" for i, n in items[:20])
+                more = f" … and {len(items) - 20} more" if len(items) > 20 else ""
+                lines.append(f"new {kind} ({len(items)}): {shown}{more}")
+        for written, kind, candidate, score in self.suggestions[:50]:
+            lines.append(
+                f"suggestion: {kind} {written!r} was created as new, but looks like "
+                f"{candidate} ({score:.0f}%); if it is the same, map it with "
+                "'chainrisk resolutions' and import again"
+            )
+        return "\n".join(lines) + "\n" + self.load.to_text(limit=limit)
+
+
+@dataclass
+class SourceMapping:
+    """A per-source YAML mapping: header overrides, default buyer, sheet, header row."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    buyer: str | None = None
+    sheet: str | None = None
+    header_row: int | None = None
+
+    @classmethod
+    def read(cls, path: Path | None) -> SourceMapping:
+        """Return the mapping in ``path`` (empty when None)."""
+        if path is None:
+            return cls()
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except OSError as e:
+            raise UsageError(f"cannot read the mapping file {path}: {e.strerror}") from e
+        except yaml.YAMLError as e:
+            raise UsageError(f"the mapping file {path} is not valid YAML: {e}") from e
+        if not isinstance(data, dict):
+            raise UsageError(
+                f"{path} must hold 'columns: {{header as written: field}}' and optionally "
+                "buyer, sheet, header_row"
+            )
+        unknown = set(data) - {"columns", "buyer", "sheet", "header_row"}
+        if unknown:
+            raise UsageError(
+                f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
+                "use columns, buyer, sheet, header_row"
+            )
+        columns = data.get("columns") or {}
+        if not isinstance(columns, dict):
+            raise UsageError(f"{path}: columns must map headers to fields")
+        header_row = data.get("header_row")
+        return cls(
+            columns={str(k): str(v) for k, v in columns.items()},
+            buyer=str(data["buyer"]) if data.get("buyer") else None,
+            sheet=str(data["sheet"]) if data.get("sheet") else None,
+            header_row=int(header_row) if header_row else None,
+        )
+
+
+def _hash_id(prefix: str, key: str) -> str:
+    return f"{prefix}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
+
+
+class Resolver:
+    """Resolves names written in a supplier list to firm, component and region ids."""
+
+    def __init__(self, store: Store, source: str, places: PlaceIndex) -> None:
+        self.source = source
+        self.places = places
+        self.saved = {(k, w): i for s, k, w, i in store.resolutions() if s == source}
+        self.saved_any: dict[tuple[str, str], str] = {}
+        for _, k, w, i in store.resolutions():
+            self.saved_any.setdefault((k, w), i)
+        self.firm_uscc: dict[str, str] = {}
+        self.firm_keys: dict[str, set[str]] = {}
+        self.firm_ids: set[str] = set()
+        for row in store.iter_rows("firms"):
+            self._index_firm(row["id"], row.get("name"), row.get("name_zh"),
+                             row.get("aliases") or (), row.get("uscc"))
+        self.comp_keys: dict[str, set[str]] = {}
+        self.comp_ids: set[str] = set()
+        for row in store.iter_rows("components"):
+            self._index_component(row["id"], row.get("name"), row.get("name_zh"))
+        self.region_ids: set[str] = set()
+        self.region_keys: dict[str, str] = {}
+        for row in store.iter_rows("regions"):
+            self.region_ids.add(row["id"])
+            for text in (row["id"], row.get("name"), row.get("name_zh")):
+                if text:
+                    self.region_keys.setdefault(normalise_name(text), row["id"])
+        self.produces = {(r["firm"], r["component"]) for r in store.iter_rows("produces")}
+        self.new_firms: dict[str, dict[str, Any]] = {}
+        self.new_components: dict[str, dict[str, Any]] = {}
+        self.new_regions: dict[str, dict[str, Any]] = {}
+        self.new_produces: set[tuple[str, str]] = set()
+        self.resolutions: dict[tuple[str, str], str] = {}
+        self._cache: dict[tuple[str, str, str], str] = {}
+
+    # ---------------------------------------------------------------- indexes
+
+    def _index_firm(
+        self, ident: str, name: str | None, name_zh: str | None, aliases: Iterable[str],
+        uscc: str | None,
+    ) -> None:
+        self.firm_ids.add(ident)
+        if uscc:
+            self.firm_uscc[uscc] = ident
+        for text in (ident, name, name_zh, *aliases):
+            if text:
+                self.firm_keys.setdefault(normalise_name(text), set()).add(ident)
+
+    def _index_component(self, ident: str, name: str | None, name_zh: str | None) -> None:
+        self.comp_ids.add(ident)
+        for text in (ident, name, name_zh):
+            if text:
+                self.comp_keys.setdefault(normalise_name(text), set()).add(ident)
+
+    # ---------------------------------------------------------------- regions
+
+    def region(self, written: str) -> str:
+        """Return the region id for free text ('' → the unknown region)."""
+        text = written.strip()
+        if not text:
+            return self._unknown_region()
+        saved = self.saved.get(("region", text)) or self.saved_any.get(("region", text))
+        if saved:
+            return saved
+        if text in self.region_ids:
+            return text
+        found = self.places.resolve(text)
+        if found is None:
+            found = self.region_keys.get(normalise_name(text))
+        if found is not None:
+            self._ensure_place(found)
+            self.resolutions[("region", text)] = found
+            return found
+        ident = slug(text) or _hash_id("region", normalise_name(text))
+        ident = f"{UNKNOWN_REGION}-{ident}"
+        if ident not in self.region_ids:
+            self._unknown_region()
+            self.new_regions[ident] = {
+                "id": ident, "name": text, "name_zh": text if _CJK.search(text) else None,
+                "level": "zone", "parent": UNKNOWN_REGION,
+            }
+            self.region_ids.add(ident)
+        self.resolutions[("region", text)] = ident
+        return ident
+
+    def _ensure_place(self, ident: str) -> None:
+        """Stage a gazetteer region (and its parents) the store does not hold yet."""
+        while ident and ident not in self.region_ids:
+            entry = self.places.entry(ident)
+            self.new_regions[ident] = {
+                "id": ident, "name": entry.name, "name_zh": entry.name_zh,
+                "level": entry.level, "parent": entry.parent,
+            }
+            self.region_ids.add(ident)
+            ident = entry.parent or ""
+
+    def _unknown_region(self) -> str:
+        if UNKNOWN_REGION not in self.region_ids:
+            self.new_regions[UNKNOWN_REGION] = {
+                "id": UNKNOWN_REGION, "name": "Unknown region", "name_zh": "未知地区",
+                "level": "country", "parent": None,
+            }
+            self.region_ids.add(UNKNOWN_REGION)
+        return UNKNOWN_REGION
+
+    # ---------------------------------------------------------------- firms
+
+    def firm(self, written: str, uscc: str | None, region_text: str) -> str:
+        """Return the firm id for a name as written (and its code); create it if new.
+
+        Raises ValueProblem when the name matches several firms.
+        """
+        key = (written, uscc or "", region_text)
+        if key in self._cache:
+            return self._cache[key]
+        ident = self._find_firm(written, uscc)
+        if ident is None:
+            norm = normalise_name(written)
+            base = slug(written) or _hash_id("firm", norm)
+            ident = base if base not in self.firm_ids else _hash_id(base, norm)
+            self.new_firms[ident] = {
+                "id": ident,
+                "name": written,
+                "name_zh": written if _CJK.search(written) else None,
+                "uscc": uscc,
+                "region": self.region(region_text),
+            }
+            self._index_firm(ident, written, None, (), uscc)
+        self.resolutions[("firm", written)] = ident
+        self._cache[key] = ident
+        return ident
+
+    def _find_firm(self, written: str, uscc: str | None) -> str | None:
+        if uscc and uscc in self.firm_uscc:
+            return self.firm_uscc[uscc]
+        saved = self.saved.get(("firm", written)) or self.saved_any.get(("firm", written))
+        if saved and saved in self.firm_ids:
+            return saved
+        if written in self.firm_ids:
+            return written
+        matches = self.firm_keys.get(normalise_name(written), set())
+        if len(matches) > 1:
+            raise ValueProblem(
+                f"the name matches several firms ({', '.join(sorted(matches))}); add the "
+                "supplier's unified social credit code, or pick one with "
+                "'chainrisk resolutions'"
+            )
+        return next(iter(matches)) if matches else None
+
+    # ---------------------------------------------------------------- components
+
+    def component(self, written: str, code: str | None) -> str:
+        """Return the component id for a name (or code) as written; create it if new."""
+        key = ("component", written, code or "")
+        if key in self._cache:
+            return self._cache[key]
+        ident = None
+        saved = self.saved.get(("component", written)) or self.saved_any.get(
+            ("component", written)
+        )
+        if saved and saved in self.comp_ids:
+            ident = saved
+        elif code and code in self.comp_ids:
+            ident = code
+        elif written in self.comp_ids:
+            ident = written
+        else:
+            matches = self.comp_keys.get(normalise_name(written), set())
+            if len(matches) > 1:
+                raise ValueProblem(
+                    f"the name matches several components ({', '.join(sorted(matches))}); "
+                    "pick one with 'chainrisk resolutions'"
+                )
+            ident = next(iter(matches)) if matches else None
+        if ident is None:
+            norm = normalise_name(written)
+            base = slug(written) or _hash_id("component", norm)
+            ident = base if base not in self.comp_ids else _hash_id(base, norm)
+            self.new_components[ident] = {
+                "id": ident, "name": written,
+                "name_zh": written if _CJK.search(written) else None,
+            }
+            self._index_component(ident, written, None)
+        self.resolutions[("component", written)] = ident
+        self._cache[key] = ident
+        return ident
+
+    def producer(self, firm: str, component: str) -> None:
+        """Record that ``firm`` supplies (so makes or trades) ``component``."""
+        if (firm, component) not in self.produces:
+            self.produces.add((firm, component))
+            self.new_produces.add((firm, component))
+
+    def suggestions(self, limit: int = 3) -> list[tuple[str, str, str, float]]:
+        """Return (written, kind, existing id, score) near matches of newly created names."""
+        from rapidfuzz import fuzz, process
+
+        out: list[tuple[str, str, str, float]] = []
+        for kind, new, keys in (
+            ("firm", self.new_firms, self.firm_keys),
+            ("component", self.new_components, self.comp_keys),
+        ):
+            existing = {k: ids for k, ids in keys.items() if not ids <= set(new)}
+            choices = list(existing)
+            if not choices:
+                continue
+            for ident, row in new.items():
+                norm = normalise_name(row["name"])
+                for match, score, _ in process.extract(
+                    norm, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=SUGGEST_SCORE
+                ):
+                    for other in sorted(existing[match] - {ident}):
+                        out.append((row["name"], kind, other, float(score)))
+        return out
+
+
+# --------------------------------------------------------------------------- rows
+
+
+
+
+def _bare_percent(text: str) -> bool:
+    try:
+        return not text.strip().endswith("%") and parse_number(text.rstrip("%")) > 1
+    except ValueProblem:
+        return False
+
+
+class _Importer:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        buyer: str | None,
+        mapping: SourceMapping,
+        source: str | None,
+        encoding: str | None,
+        sheet: str | None,
+        progress: Progress | None,
+        synonyms: SynonymTable,
+        places: PlaceIndex,
+    ) -> None:
+        self.store = store
+        self.mapping = mapping
+        self.buyer_text = buyer or mapping.buyer
+        self.source = source
+        self.encoding = encoding
+        self.sheet = sheet or mapping.sheet
+        self.progress = progress
+        self.synonyms = synonyms.merged(mapping.columns) if mapping.columns else synonyms
+        self.places = places
+        self.ws = Workspace()
+        self.ws.conn.execute(
+            "CREATE TABLE import_supplies (line INTEGER, file TEXT, supplier TEXT, buyer TEXT, "
+            "component TEXT, share REAL, volume REAL, since TEXT, source TEXT)"
+        )
+        self.report = ImportReport(LoadReport(source=""))
+        self.line = 0  # a running row number across files, for the workspace
+        self.header_cells: tuple[str, ...] = ()
+        self.share_percent = False
+        self.pending_resolutions: list[Resolution] = []
+
+    def run(self, files: Sequence[Path]) -> None:
+        sources = []
+        for path in files:
+            source = self.source or path.name
+            sources.append(source)
+            self.resolver = Resolver(self.store, source, self.places)
+            self._file(path)
+            self._stage_resolved(source)
+        self.report.load.source = ", ".join(str(p.resolve()) for p in files)
+        self.report.load.bundle = "+".join(sources)
+        self._stage_supplies()
+
+    def _file(self, path: Path) -> None:
+        if not path.exists():
+            raise UsageError(f"{path} does not exist")
+        self.cur_sheet: str | None = None
+        self.cur_header: HeaderMatch | None = None
+        self.cur_failed = False
+        pending: list[SheetRow] = []
+        try:
+            for row in iter_table_rows(
+                path, sheet=self.sheet, encoding=self.encoding, progress=self._tick(path)
+            ):
+                if row.sheet != self.cur_sheet:
+                    if self.cur_sheet is not None:
+                        self._finish_sheet(path, pending)
+                    self.cur_sheet, self.cur_header, self.cur_failed = row.sheet, None, False
+                    pending = []
+                pending = self._take(path, row, pending)
+        except FileProblem as e:
+            self.report.load.error(path.name, str(e), line=e.line)
+            self.report.load.unreadable.add(path.name)
+            return
+        if self.cur_sheet is not None:
+            self._finish_sheet(path, pending)
+
+    def _take(self, path: Path, row: SheetRow, pending: list[SheetRow]) -> list[SheetRow]:
+        """Handle one row of the current sheet; return the rows still waiting for a header."""
+        if self.cur_header is not None:
+            self._row(path, self.cur_header, row)
+        elif self.cur_failed:
+            self._reject_unmapped(path, row)
+        else:
+            pending.append(row)
+            at_header = self.mapping.header_row is not None and row.row >= self.mapping.header_row
+            if len(pending) >= HEADER_SCAN or at_header:
+                self._decide_header(path, pending)
+                return []
+        return pending
+
+    def _finish_sheet(self, path: Path, pending: list[SheetRow]) -> None:
+        """Decide the header of a sheet shorter than the scan window."""
+        if (
+            self.cur_header is None
+            and not self.cur_failed
+            and any(not r.is_blank for r in pending)
+        ):
+            self._decide_header(path, pending)
+
+    def _decide_header(self, path: Path, rows: list[SheetRow]) -> None:
+        """Find the header among ``rows``; then load the rows below it, or reject them all."""
+        header = self._header(path, self.cur_sheet or "", rows)
+        self.cur_header, self.cur_failed = header, header is None
+        for row in rows:
+            if header is None:
+                self._reject_unmapped(path, row)
+            elif row.row > header.row:
+                self._row(path, header, row)
+
+    def _reject_unmapped(self, path: Path, row: SheetRow) -> None:
+        """Count a row of a sheet whose columns could not be mapped as rejected."""
+        if row.is_blank:
+            return
+        self.report.read += 1
+        self.report.rejected += 1
+        self.report.load.rejected_rows.append(
+            RejectedRow(self._where(path, row.sheet), row.row,
+                        "the sheet's columns could not be mapped", _cells((), row))
+        )
+
+    def _share(self, text: str) -> float:
+        """Return a share; a bare number is a percentage under a % header or above 1."""
+        return parse_share(text, percent=self.share_percent or _bare_percent(text))
+
+    def _tick(self, path: Path) -> Callable[[int, int | None], None] | None:
+        if self.progress is None:
+            return None
+        progress = self.progress
+
+        def tick(done: int, total: int | None) -> None:
+            progress(path.name, done, total)
+
+        return tick
+
+    def _where(self, path: Path, sheet: str | None) -> str:
+        suffix = path.suffix.lower()
+        return f"{path.name}[{sheet}]" if sheet and suffix in (".xlsx", ".xlsm") else path.name
+
+    def _header(self, path: Path, sheet: str, rows: list[SheetRow]) -> HeaderMatch | None:
+        if self.mapping.header_row is not None:
+            rows = [r for r in rows if r.row == self.mapping.header_row] or rows
+        match = find_header(rows, self.synonyms)
+        where = self._where(path, sheet)
+        if match is None:
+            self.report.load.error(
+                where,
+                f"no header row found in the first {len(rows)} rows: none names a supplier "
+                "and a component in a way the synonym table knows; map the columns with "
+                "--mapping (columns: {header as written: supplier})",
+            )
+            self.report.load.unreadable.add(where)
+            return None
+        cells = next(r.cells for r in rows if r.row == match.row)
+        self.header_cells = cells
+        share_header = next((cells[i] for i, f in match.columns.items() if f == "share"), "")
+        self.share_percent = header_unit(share_header) == "%"
+        self.report.columns[where] = {cells[i]: f for i, f in sorted(match.columns.items())}
+        self.report.ignored[where] = [text for _, text in match.ignored if text]
+        fields = set(match.columns.values())
+        if "buyer" not in fields and not self.buyer_text:
+            self.report.load.error(
+                where,
+                "no buyer column and no --buyer: name the buyer for the whole file with "
+                "--buyer ID_OR_NAME (or add a buyer column)",
+                line=match.row,
+            )
+            self.report.load.unreadable.add(where)
+            return None
+        missing = [f for f in ("supplier", "component") if f not in fields]
+        if missing:
+            self.report.load.error(
+                where,
+                f"the header row has no {' or '.join(missing)} column; found "
+                f"{', '.join(c for c in cells if c)}. Map it with --mapping "
+                "(columns: {header as written: supplier})",
+                line=match.row,
+            )
+            self.report.load.unreadable.add(where)
+            return None
+        return match
+
+    def _row(self, path: Path, header: HeaderMatch, row: SheetRow) -> None:
+        if not any(row.cells):
+            return
+        self.report.read += 1
+        where = self._where(path, row.sheet)
+        values = {f: row.cells[i].strip() for i, f in header.columns.items() if i < len(row.cells)}
+        names = {f: self.header_cells[i] for i, f in header.columns.items()}
+        problems: list[tuple[str, str, str]] = []
+
+        def parse(name: str, parser: Callable[[str], Any]) -> Any:
+            text = values.get(name, "")
+            if not text:
+                return None
+            try:
+                return parser(text)
+            except ValueProblem as e:
+                problems.append((names.get(name, name), text, str(e)))
+                return None
+
+        share = parse("share", self._share)
+        volume = parse("volume", parse_number)
+        since = parse("since", parse_date)
+        s_uscc = parse("supplier_uscc", parse_uscc)
+        b_uscc = parse("buyer_uscc", parse_uscc)
+        supplier_text = values.get("supplier", "")
+        component_text = values.get("component", "")
+        buyer_text = values.get("buyer", "") or (self.buyer_text or "")
+        for name, text in (("supplier", supplier_text), ("component", component_text),
+                           ("buyer", buyer_text)):
+            if not text:
+                problems.append((names.get(name, name), "", f"the {name} is missing"))
+        supplier = buyer = component = None
+        if not problems:
+            try:
+                supplier = self.resolver.firm(supplier_text, s_uscc,
+                                              values.get("supplier_region", ""))
+                buyer = self.resolver.firm(buyer_text, b_uscc, "")
+                component = self.resolver.component(component_text,
+                                                    values.get("component_code") or None)
+            except ValueProblem as e:
+                problems.append((names.get("supplier", "supplier"), supplier_text, str(e)))
+            if supplier is not None and supplier == buyer:
+                problems.append((names.get("buyer", "buyer"), buyer_text,
+                                 "the supplier and the buyer are the same firm"))
+        if problems:
+            self.report.rejected += 1
+            for column, value, reason in problems:
+                self.report.load.error(where, reason, line=row.row, column=column, value=value)
+            self.report.load.rejected_rows.append(
+                RejectedRow(where, row.row, "; ".join(p[2] for p in problems),
+                            _cells(self.header_cells, row))
+            )
+            return
+        assert supplier is not None
+        assert buyer is not None
+        assert component is not None
+        self.resolver.producer(supplier, component)
+        self.line += 1
+        self.ws.conn.execute(
+            "INSERT INTO import_supplies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.line, where, supplier, buyer, component, share, volume, since,
+             f"import:{self.resolver.source}"),
+        )
+
+    def _stage_resolved(self, source: str) -> None:
+        r = self.resolver
+        created = self.report.created
+        for kind, rows in (("regions", r.new_regions), ("firms", r.new_firms),
+                           ("components", r.new_components)):
+            table = TABLES[kind]
+            batch: list[tuple[StorageValue, ...]] = []
+            for row in rows.values():
+                self.line += 1
+                batch.append((self.line, 0, *(row.get(c.name) for c in table.columns), None))
+                created.setdefault(kind, []).append((row["id"], row["name"]))
+            self.ws.insert(table, batch)
+        produces = TABLES["produces"]
+        batch = []
+        for firm, comp in sorted(r.new_produces):
+            self.line += 1
+            batch.append((self.line, 0, firm, comp, None, None, None, f"import:{source}", None))
+        self.ws.insert(produces, batch)
+        self.pending_resolutions.extend(
+            (source, kind, written, ident) for (kind, written), ident in r.resolutions.items()
+        )
+        self.report.suggestions.extend(r.suggestions())
+
+    def _stage_supplies(self) -> None:
+        conn = self.ws.conn
+        groups = conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM import_supplies "
+            "GROUP BY supplier, buyer, component)"
+        ).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM import_supplies").fetchone()[0]
+        self.report.merged = int(total) - int(groups)
+        conn.execute(
+            "INSERT INTO stage_supplies (line, rejected, supplier, buyer, component, share, "
+            "volume, since, source) SELECT min(line), 0, supplier, buyer, component, "
+            "CASE WHEN count(share) = count(*) THEN sum(share) END, "
+            "CASE WHEN count(volume) > 0 THEN sum(volume) END, min(since), min(source) "
+            "FROM import_supplies GROUP BY supplier, buyer, component ORDER BY min(line)"
+        )
+
+
+def _cells(header: Sequence[str], row: SheetRow) -> dict[str, str]:
+    """Return a row's cells keyed by header text (``column_N`` where there is none)."""
+    out: dict[str, str] = {}
+    for i, cell in enumerate(row.cells):
+        name = header[i] if i < len(header) and header[i] else f"column_{i + 1}"
+        out[name if name not in out else f"{name}_{i + 1}"] = cell
+    return out
+
+
+def import_suppliers(
+    store: Store,
+    files: Sequence[Path],
+    *,
+    buyer: str | None = None,
+    sheet: str | None = None,
+    mapping: Path | None = None,
+    on_error: OnError = OnError.RAISE,
+    dry_run: bool = False,
+    encoding: str | None = None,
+    source: str | None = None,
+    progress: Progress | None = None,
+    synonyms: SynonymTable | None = None,
+    places: PlaceIndex | None = None,
+) -> ImportReport:
+    """Return the report of importing supplier lists ``files`` into ``store``.
+
+    One transaction for all files. With ``on_error=RAISE`` any rejected row loads
+    nothing (:class:`ValidationFailed` carries the report); with ``SKIP`` the good rows
+    load. ``dry_run`` resolves and validates everything and writes nothing.
+    """
+    if not files:
+        raise UsageError("name at least one supplier list (CSV or XLSX)")
+    importer = _Importer(
+        store,
+        buyer=buyer,
+        mapping=SourceMapping.read(mapping),
+        source=source,
+        encoding=encoding,
+        sheet=sheet,
+        progress=progress,
+        synonyms=synonyms or SynonymTable.load(),
+        places=places or PlaceIndex.load(),
+    )
+    report = importer.report
+    try:
+        importer.run(files)
+        importer.ws.conn.commit()
+        known = store.known_ids
+        validate(importer.ws, report.load, known)
+        importer.ws.conn.commit()
+        _count(importer.ws, report.load)
+        bad_staging = sum(c.rejected for c in report.load.counts.values())
+        if report.load.unreadable or (not report.load.ok and on_error is OnError.RAISE):
+            raise ValidationFailed(
+                f"{report.read:,} row(s) read, {report.rejected + bad_staging:,} with problems; "
+                "nothing was imported. Fix the rows listed below and import again"
+                + (" (or import the good rows with --on-error skip)."
+                   if on_error is OnError.RAISE and not report.load.unreadable else "."),
+                report.load,
+            )
+        if dry_run:
+            return report
+        record = store.load(
+            importer.ws.accepted_rows,
+            bundle={"name": f"suppliers:{report.load.bundle}",
+                    "description": "supplier lists imported with chainrisk import-suppliers"},
+            source=report.load.source,
+            checksum=_checksum(files),
+            rejected=report.rejected + bad_staging,
+            on_error=on_error.value,
+            resolutions=importer.pending_resolutions,
+        )
+        report.load.load_id = record.id
+        report.load.loaded = True
+        for name, change in record.changes.items():
+            counts = report.load.table(name)
+            counts.inserted, counts.updated, counts.unchanged = (
+                change.inserted, change.updated, change.unchanged
+            )
+        return report
+    finally:
+        importer.ws.close()
+
+
+def _count(ws: Workspace, report: LoadReport) -> None:
+    for name in TABLE_ORDER:
+        counts = report.table(name)
+        counts.accepted = ws.count(name, rejected=False)
+        counts.rejected = ws.count(name, rejected=True)
+        counts.read = counts.accepted + counts.rejected
+
+
+def _checksum(files: Sequence[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_import_report(report: ImportReport, folder: Path) -> list[Path]:
+    """Write the import report (text and JSON) and rejects.csv; return the paths."""
+    paths = report.load.write(folder)
+    text = folder / "report.txt"
+    text.write_text(report.to_text(limit=None), encoding="utf-8")
+    data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    data["import"] = {
+        "read": report.read, "loaded": report.loaded, "rejected": report.rejected,
+        "merged": report.merged, "columns": report.columns, "ignored": report.ignored,
+        "created": report.created,
+        "suggestions": [list(s) for s in report.suggestions],
+    }
+    (folder / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=2),
+                                        encoding="utf-8")
+    return paths
+
+
+__all__ = ["ImportReport", "import_suppliers", "write_import_report"]
