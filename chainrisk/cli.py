@@ -62,7 +62,10 @@ class Progress:
         self.last = now
         rate = done / max(now - self.started, 1e-9)
         of = f"/{total:,}" if total else ""
-        self.stream.write(f"\r{stage:<12} {done:>12,}{of} rows  {rate:>10,.0f} rows/s ")
+        eta = ""
+        if total and rate > 0 and total > done:
+            eta = f"  ETA {int((total - done) / rate) // 60}:{int((total - done) / rate) % 60:02d}"
+        self.stream.write(f"\r{stage:<12} {done:>12,}{of} rows  {rate:>10,.0f} rows/s{eta} ")
         self.stream.flush()
 
     def done(self) -> None:

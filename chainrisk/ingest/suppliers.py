@@ -411,6 +411,7 @@ class _Importer:
         self.line = 0  # a running row number across files, for the workspace
         self.header_cells: tuple[str, ...] = ()
         self.share_percent = False
+        self.batch: list[tuple[Any, ...]] = []
         self.pending_resolutions: list[Resolution] = []
 
     def run(self, files: Sequence[Path]) -> None:
@@ -612,11 +613,16 @@ class _Importer:
         assert component is not None
         self.resolver.producer(supplier, component)
         self.line += 1
-        self.ws.conn.execute(
-            "INSERT INTO import_supplies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self.line, where, supplier, buyer, component, share, volume, since,
-             f"import:{self.resolver.source}"),
+        self.batch.append((self.line, where, supplier, buyer, component, share, volume, since,
+                           f"import:{self.resolver.source}"))
+        if len(self.batch) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.ws.conn.executemany(
+            "INSERT INTO import_supplies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self.batch
         )
+        self.batch.clear()
 
     def _stage_resolved(self, source: str) -> None:
         r = self.resolver
@@ -642,6 +648,7 @@ class _Importer:
         self.report.suggestions.extend(r.suggestions())
 
     def _stage_supplies(self) -> None:
+        self._flush()
         conn = self.ws.conn
         groups = conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM import_supplies "
