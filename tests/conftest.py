@@ -92,3 +92,22 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test's default store and reports out of the user's real data folder."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("CHAINRISK_STORE", f"sqlite:///{tmp_path / 'default.db'}")
+
+
+@pytest.fixture(scope="session")
+def neo4j_server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the folder the session's Neo4j test server keeps its data and logs in."""
+    return tmp_path_factory.mktemp("neo4j-server")
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(neo4j_server_dir: Path) -> Iterator[tuple[str, str]]:
+    """Return (uri, password) of the real Neo4j test server, started once per session.
+
+    Uses the server named by CHAINRISK_TEST_NEO4J_URI when set; otherwise starts one
+    with scripts/neo4j-test-server. Never skips: a server that cannot start fails.
+    """
+    from tests.neo4j_server import running_neo4j
+
+    with running_neo4j(neo4j_server_dir) as (uri, password):
+        yield uri, password
