@@ -109,6 +109,10 @@ class Workspace:
             table = TABLES[name]
             self.conn.execute(stage_ddl(table, f"stage_{name}"))
             self.conn.execute(f"CREATE TABLE known_{name} (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.conn.execute(
+            "CREATE TABLE known_pairs (firm TEXT, component TEXT, PRIMARY KEY (firm, component)) "
+            "WITHOUT ROWID"
+        )
 
     def insert(self, table: Table, rows: list[tuple[StorageValue, ...]]) -> None:
         """Stage ``rows``: (line, rejected, *columns, extra) tuples."""
@@ -628,7 +632,9 @@ def _data_quality(ws: Workspace, report: LoadReport) -> None:
     for line, supplier, component in ws.conn.execute(
         "SELECT s.line, s.supplier, s.component FROM stage_supplies s WHERE s.rejected = 0 "
         "AND NOT EXISTS (SELECT 1 FROM stage_produces p WHERE p.firm = s.supplier "
-        "AND p.component = s.component AND p.rejected = 0) LIMIT 1000"
+        "AND p.component = s.component AND p.rejected = 0) "
+        "AND NOT EXISTS (SELECT 1 FROM known_pairs k WHERE k.firm = s.supplier "
+        "AND k.component = s.component) LIMIT 1000"
     ):
         report.warn(
             "supplies.csv",
@@ -640,8 +646,18 @@ def _data_quality(ws: Workspace, report: LoadReport) -> None:
         )
 
 
-def validate(ws: Workspace, report: LoadReport, known: KnownIds | None = None) -> None:
-    """Run the whole-bundle checks over the staged rows, rejecting rows that fail."""
+def validate(
+    ws: Workspace,
+    report: LoadReport,
+    known: KnownIds | None = None,
+    known_pairs: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Run the whole-bundle checks over the staged rows, rejecting rows that fail.
+
+    ``known`` gives the ids the store holds; ``known_pairs`` the (firm, component)
+    produces pairs it holds, so that data-quality warnings see the store as well.
+    """
+    ws.conn.executemany("INSERT OR IGNORE INTO known_pairs VALUES (?, ?)", known_pairs)
     if known is not None:
         for name in TABLE_ORDER:
             if TABLES[name].key == ("id",):
@@ -712,6 +728,7 @@ def read_bundle(
     *,
     encoding: str = DEFAULT_ENCODING,
     known: KnownIds | None = None,
+    known_pairs: Iterable[tuple[str, str]] = (),
     progress: Progress | None = None,
 ) -> StagedBundle:
     """Return the bundle in ``folder`` staged and validated; the report lists every problem.
@@ -741,7 +758,7 @@ def read_bundle(
         for name in TABLE_ORDER:
             _stage_table(ws, folder, TABLES[name], meta, encoding, report, progress)
         ws.conn.commit()
-        validate(ws, report, known)
+        validate(ws, report, known, known_pairs)
         ws.conn.commit()
         _collect_rejects(ws, folder, encoding, report)
     except BaseException:

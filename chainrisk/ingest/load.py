@@ -29,7 +29,10 @@ def load_bundle(
     missing or unreadable file) always stop the load: skipping them would lose rows.
     ``dry_run`` validates against the store and changes nothing.
     """
-    with read_bundle(folder, encoding=encoding, known=store.known_ids, progress=progress) as staged:
+    pairs = ((r["firm"], r["component"]) for r in store.iter_rows("produces"))
+    with read_bundle(
+        folder, encoding=encoding, known=store.known_ids, known_pairs=pairs, progress=progress
+    ) as staged:
         report = staged.report
         file_errors = bool(report.unreadable) or any(
             p.line is None for p in report.errors

@@ -151,6 +151,22 @@ def _hash_id(prefix: str, key: str) -> str:
     return f"{prefix}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
 
 
+def _new_id(kind: str, written: str, taken: set[str]) -> str:
+    """Return an id for a new firm or component: an ASCII slug, with a hash when needed.
+
+    A name with Chinese characters keeps its ASCII part (``400g``) and gets a hash of
+    the whole normalised name, since the slug alone would lose what distinguishes it.
+
+    >>> _new_id("firm", "Acme Inc.", set()), _new_id("component", "400G光模块", set())
+    ('acme', '400g-dc7f9f0326')
+    """
+    norm = normalise_name(written)
+    base = slug(written)
+    if base and not _CJK.search(written) and base not in taken:
+        return base
+    return _hash_id(base or kind, norm)
+
+
 class Resolver:
     """Resolves names written in a supplier list to firm, component and region ids."""
 
@@ -268,9 +284,7 @@ class Resolver:
             return self._cache[key]
         ident = self._find_firm(written, uscc)
         if ident is None:
-            norm = normalise_name(written)
-            base = slug(written) or _hash_id("firm", norm)
-            ident = base if base not in self.firm_ids else _hash_id(base, norm)
+            ident = _new_id("firm", written, self.firm_ids)
             self.new_firms[ident] = {
                 "id": ident,
                 "name": written,
@@ -326,9 +340,7 @@ class Resolver:
                 )
             ident = next(iter(matches)) if matches else None
         if ident is None:
-            norm = normalise_name(written)
-            base = slug(written) or _hash_id("component", norm)
-            ident = base if base not in self.comp_ids else _hash_id(base, norm)
+            ident = _new_id("component", written, self.comp_ids)
             self.new_components[ident] = {
                 "id": ident, "name": written,
                 "name_zh": written if _CJK.search(written) else None,
@@ -647,6 +659,10 @@ class _Importer:
         )
         self.report.suggestions.extend(r.suggestions())
 
+    def known_pairs(self) -> set[tuple[str, str]]:
+        """Return the (firm, component) produces pairs the store and this import hold."""
+        return self.resolver.produces if hasattr(self, "resolver") else set()
+
     def _stage_supplies(self) -> None:
         self._flush()
         conn = self.ws.conn
@@ -713,7 +729,7 @@ def import_suppliers(
         importer.run(files)
         importer.ws.conn.commit()
         known = store.known_ids
-        validate(importer.ws, report.load, known)
+        validate(importer.ws, report.load, known, importer.known_pairs())
         importer.ws.conn.commit()
         _count(importer.ws, report.load)
         bad_staging = sum(c.rejected for c in report.load.counts.values())
