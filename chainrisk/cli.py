@@ -35,6 +35,7 @@ from chainrisk.ingest.csvfile import DEFAULT_ENCODING
 from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.report import LoadReport
 from chainrisk.ingest.writer import dump_store
+from chainrisk.report.writers import safe_text
 from chainrisk.schema import OnError
 from chainrisk.service import RiskService
 from chainrisk.store import default_store_url, open_store
@@ -72,15 +73,6 @@ class Progress:
         if self.enabled:
             self.stream.write("\r" + " " * 60 + "\r")
             self.stream.flush()
-
-
-def safe_text(text: str) -> str:
-    """Return ``text`` so that a spreadsheet shows it as text, never runs it as a formula.
-
-    >>> safe_text("=HYPERLINK(1)"), safe_text("TSMC")
-    ("'=HYPERLINK(1)", 'TSMC')
-    """
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _reports_folder(given: str | None, bundle: Path) -> Path:
@@ -547,6 +539,44 @@ def cmd_structure(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _scenario_ids(args: argparse.Namespace) -> list[str]:
+    ids = list(args.disrupt or [])
+    if args.scenario:
+        path = Path(args.scenario)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as e:
+            raise UsageError(f"cannot read the scenario file {path}: {e.strerror}") from e
+        if path.suffix == ".json":
+            try:
+                data = json.loads(text)
+            except ValueError as e:
+                raise UsageError(f"{path} is not valid JSON: {e}") from e
+            listed = data.get("disrupt") if isinstance(data, dict) else data
+            if not isinstance(listed, list):
+                raise UsageError(f'{path} must hold {{"disrupt": ["firm:x", ...]}}')
+            ids += [str(i) for i in listed]
+        else:
+            ids += [line.strip() for line in text.splitlines()
+                    if line.strip() and not line.lstrip().startswith("#")]
+    return ids
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Export a chain's rankings and findings to xlsx, csv or json."""
+    from chainrisk.report import build_tables, export
+
+    service = RiskService.open(args.store)
+    try:
+        disrupt = _scenario_ids(args)
+        scenario = service.simulate(disrupt) if disrupt else None
+        tables = build_tables(service, args.chain, scenario=scenario)
+    finally:
+        service.close()
+    out.write(f"wrote {export(tables, Path(args.out), lang=args.lang)}\n")
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
@@ -703,6 +733,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weight", action="append", metavar="PART=W",
                    help="override one weight, e.g. --weight output_lost=0.5 (repeatable)")
     p.set_defaults(func=cmd_rank)
+
+    p = sub.add_parser(
+        "export",
+        help="export a chain's rankings and findings to Excel, CSV or JSON",
+        description="Write a chain's analysis for briefings: a workbook (.xlsx) with "
+        "Summary, Firms, Components, Regions, Single points of failure, Scenario and Data "
+        "quality sheets; CSV files (a folder or .zip, UTF-8 with BOM); or JSON with "
+        "metadata. Text that a spreadsheet could run as a formula is guarded.",
+    )
+    p.add_argument("--chain", required=True, metavar="ID", help="the chain, e.g. ic")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="FILE.xlsx, FILE.json, FILE.zip, FILE.csv (a folder of that name) "
+                   "or a folder")
+    p.add_argument("--scenario", metavar="FILE",
+                   help="disruption scenario: JSON {\"disrupt\": [ids]} or one id a line")
+    p.add_argument("--disrupt", action="append", metavar="ID",
+                   help="node to disrupt for the Scenario sheet (repeatable)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="language of sheet names and headers")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
         "concentration",

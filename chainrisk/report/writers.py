@@ -1,0 +1,160 @@
+"""Writers for export tables: a formatted workbook, CSV files, JSON — all formula-safe.
+
+Any text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+is written with a leading ``'`` (and, in the workbook, as a string with Excel's quote
+prefix), so that Excel, WPS and LibreOffice show it as text and never run it.
+
+Examples
+--------
+>>> safe_text('=HYPERLINK("http://x","click")')
+'\\'=HYPERLINK("http://x","click")'
+>>> safe_text("TSMC"), safe_text("-5 %")
+('TSMC', "'-5 %")
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from chainrisk.errors import UsageError
+from chainrisk.report.tables import ExportTables, Table, summary_table
+
+RISKY = ("=", "+", "-", "@", "\t", "\r")
+_FORMATS = {"share": "0.0%", "score": "0.000", "hhi": "#,##0", "int": "0"}
+_BAND_COLOURS = (("high", "#F8CBAD"), ("moderate", "#FFE699"), ("unconcentrated", "#C6EFCE"))
+_MAX_WIDTH = 60
+
+
+def safe_text(text: str) -> str:
+    """Return ``text`` so that no spreadsheet treats it as a formula."""
+    return "'" + text if text[:1] in RISKY else text
+
+
+def _plain(value: Any) -> Any:
+    """Return a JSON/CSV-ready value: text guarded, NaN as None."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _sheets(export: ExportTables) -> list[Table]:
+    return [summary_table(export), *export.tables]
+
+
+def write_xlsx(export: ExportTables, path: Path, *, lang: str = "en") -> None:
+    """Write a workbook: Summary first, one sheet per table, streamed (constant memory)."""
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+         "strings_to_numbers": False},
+    )
+    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                              "text_wrap": True, "valign": "top"})
+    guarded = book.add_format({"quote_prefix": True})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    numbers = {kind: book.add_format({"num_format": f}) for kind, f in _FORMATS.items()}
+    bands = {name: book.add_format({"bg_color": colour}) for name, colour in _BAND_COLOURS}
+    for table in _sheets(export):
+        sheet = book.add_worksheet(table.title(lang)[:31])
+        headers = table.headers(lang)
+        for col, (column, text) in enumerate(zip(table.columns, headers, strict=True)):
+            width = max([len(text)] + [len(_shown(row[col])) for row in table.rows[:500]])
+            wide = table.name == "summary" and col == 1
+            sheet.set_column(col, col, 100 if wide else min(max(width + 2, 8), _MAX_WIDTH),
+                             wrap if wide else numbers.get(column.kind))
+        sheet.freeze_panes(1, 0)
+        for col, text in enumerate(headers):
+            sheet.write_string(0, col, text, header)
+        for r, row in enumerate(table.rows, start=1):
+            for col, (column, value) in enumerate(zip(table.columns, row, strict=True)):
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    continue
+                if isinstance(value, bool):
+                    sheet.write_boolean(r, col, value)
+                elif isinstance(value, int | float):
+                    sheet.write_number(r, col, value, numbers.get(column.kind))
+                else:
+                    text = str(value)
+                    sheet.write_string(r, col, text, guarded if text[:1] in RISKY else None)
+        last = len(table.rows)
+        sheet.autofilter(0, 0, max(last, 1), len(table.columns) - 1)
+        for col, column in enumerate(table.columns):
+            if column.key == "band" and last:
+                for name, fmt in bands.items():
+                    sheet.conditional_format(1, col, last, col, {
+                        "type": "cell", "criteria": "==", "value": f'"{name}"', "format": fmt})
+    book.close()
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "" if value is None else str(value)
+
+
+def write_csv(export: ExportTables, target: Path, *, lang: str = "en") -> list[str]:
+    """Write one CSV per table (UTF-8 with BOM) into a folder or a .zip; return the names."""
+    files: dict[str, str] = {}
+    for table in _sheets(export):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(table.headers(lang))
+        writer.writerows([_plain(v) for v in row] for row in table.rows)
+        files[f"{table.name}.csv"] = "\ufeff" + buffer.getvalue()
+    if target.suffix.lower() == ".zip":
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, text in files.items():
+                archive.writestr(name, text.encode("utf-8"))
+    else:
+        if target.exists() and not target.is_dir():
+            raise UsageError(f"{target} is a file: give a folder, a .zip, .xlsx or .json")
+        target.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (target / name).write_text(text, encoding="utf-8", newline="")
+    return list(files)
+
+
+def write_json(export: ExportTables, path: Path) -> None:
+    """Write the metadata and every table as records, text cells guarded."""
+    data = {
+        "metadata": export.metadata,
+        "tables": {
+            t.name: {
+                "title": {"en": t.title_en, "zh": t.title_zh},
+                "how_to_read": t.how_to_read,
+                "columns": [{"key": c.key, "en": c.en, "zh": c.zh, "kind": c.kind}
+                            for c in t.columns],
+                "rows": [{k: _plain(v) for k, v in r.items()} for r in t.records()],
+            }
+            for t in _sheets(export)
+        },
+    }
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def export(export_tables: ExportTables, out: Path, *, lang: str = "en") -> str:
+    """Write ``export_tables`` in the format ``out`` names; return a one-line description."""
+    if lang not in ("en", "zh"):
+        raise UsageError("--lang is zh or en")
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        write_xlsx(export_tables, out, lang=lang)
+        return f"workbook {out} ({len(export_tables.tables) + 1} sheets)"
+    if suffix == ".json":
+        write_json(export_tables, out)
+        return f"JSON {out}"
+    if suffix in (".csv", ".zip") or suffix == "":
+        target = out.with_suffix("") if suffix == ".csv" else out
+        names = write_csv(export_tables, target, lang=lang)
+        return f"{len(names)} CSV files in {target}"
+    raise UsageError(f"cannot tell the format of {out}: use .xlsx, .json, .zip or a folder")
