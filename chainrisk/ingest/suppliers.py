@@ -53,6 +53,7 @@ from chainrisk.store.base import Store
 HEADER_SCAN = 30
 UNKNOWN_REGION = "XX"
 SUGGEST_SCORE = 85.0
+SUGGEST_LIMIT = 5000
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _BATCH = 5000
 
@@ -195,6 +196,9 @@ class Resolver:
                 if text:
                     self.region_keys.setdefault(normalise_name(text), row["id"])
         self.produces = {(r["firm"], r["component"]) for r in store.iter_rows("produces")}
+        # what the store held before this import, for near-match suggestions
+        self.firm_keys_before = {k: set(v) for k, v in self.firm_keys.items()}
+        self.comp_keys_before = {k: set(v) for k, v in self.comp_keys.items()}
         self.new_firms: dict[str, dict[str, Any]] = {}
         self.new_components: dict[str, dict[str, Any]] = {}
         self.new_regions: dict[str, dict[str, Any]] = {}
@@ -357,24 +361,27 @@ class Resolver:
             self.new_produces.add((firm, component))
 
     def suggestions(self, limit: int = 3) -> list[tuple[str, str, str, float]]:
-        """Return (written, kind, existing id, score) near matches of newly created names."""
+        """Return (written, kind, existing id, score) near matches of newly created names.
+
+        New names are compared with the names the store held before this import (at
+        most ``SUGGEST_LIMIT`` new names are checked, so a huge first import stays fast).
+        """
         from rapidfuzz import fuzz, process
 
         out: list[tuple[str, str, str, float]] = []
-        for kind, new, keys in (
-            ("firm", self.new_firms, self.firm_keys),
-            ("component", self.new_components, self.comp_keys),
+        for kind, new, before in (
+            ("firm", self.new_firms, self.firm_keys_before),
+            ("component", self.new_components, self.comp_keys_before),
         ):
-            existing = {k: ids for k, ids in keys.items() if not ids <= set(new)}
-            choices = list(existing)
+            choices = list(before)
             if not choices:
                 continue
-            for ident, row in new.items():
+            for ident, row in list(new.items())[:SUGGEST_LIMIT]:
                 norm = normalise_name(row["name"])
                 for match, score, _ in process.extract(
                     norm, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=SUGGEST_SCORE
                 ):
-                    for other in sorted(existing[match] - {ident}):
+                    for other in sorted(before[match] - {ident}):
                         out.append((row["name"], kind, other, float(score)))
         return out
 
