@@ -7,6 +7,12 @@ materials and tools up to a handful of end products, producers per component fro
 (a real chokepoint) to hundreds, bills of materials with OR groups and a few cross-tier
 cycles, and firm-to-firm supply links with heavy-tailed supplier preference.
 
+Supply links are shaped so that single points of failure look like a real chain's at
+any size: most links have two or three suppliers, big buyers rarely sole-source, a sole
+source always sits in a lower tier than its buyer (chains of sole sources are short and
+never loop), and firms supply each other in loops only around the few cross-tier cycles
+of the bill of materials, which are always multi-sourced.
+
 The same ``(firms, seed)`` always gives byte-identical files. Memory holds only compact
 numpy arrays (producers per component, components per firm, inputs per component); the
 supplies table, by far the largest, is drawn and written chunk by chunk of buyers.
@@ -52,7 +58,7 @@ BoolArray = npt.NDArray[np.bool_]
 ObjArray = npt.NDArray[np.object_]
 
 MIN_FIRMS = 10
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 
 # Buyers per chunk when drawing supplies: bounds memory, and fixed so that output
 # does not depend on anything but (firms, seed).
@@ -60,6 +66,8 @@ _CHUNK = 50_000
 # Shares are written in units of 1/10,000, floored, so the written shares of one
 # group never add up to more than 1.
 _SHARE_UNITS = 10_000
+# Relative weight of the suppliers of one link, in the order they were drawn.
+_FIRST_WEIGHT = np.array([3.0, 1.5, 1, 1, 1, 1, 1, 1])
 
 # (id, name, name_zh, weight of firms located there, weight as the home of a
 # concentrated component, legal suffix of its firms)
@@ -402,8 +410,10 @@ def generate_bundle(
     firm_data = _make_firms(r_firms, firms, regions)
     n_comp = max(30, round(0.8 * firms**0.8))
     n_chains = 1 if firms < 500 else 2 if firms < 10_000 else 3
-    comps = _make_components(r_comps, r_requires, n_comp, n_chains)
-    produces = _make_produces(r_produces, firm_data, comps)
+    # Who makes what does not depend on the bill of materials, and the cross-tier
+    # cycles of the bill of materials are placed where the makers allow a supply cycle.
+    produces = _make_produces(r_produces, firm_data, n_comp)
+    comps = _make_components(r_comps, r_requires, n_comp, n_chains, produces)
     leaders = _chain_leaders(r_chains, n_chains, firm_data, comps, produces)
 
     rows: dict[str, int] = {}
@@ -529,7 +539,8 @@ def _make_firms(rng: np.random.Generator, n: int, regions: _Regions) -> _Firms:
 
 
 def _make_components(
-    rng: np.random.Generator, rng_req: np.random.Generator, n: int, n_chains: int
+    rng: np.random.Generator, rng_req: np.random.Generator, n: int, n_chains: int,
+    produces: _Produces,
 ) -> _Components:
     """Return the components by tier with their bill of materials (requires rows)."""
     n_end = min(12, max(3, n_chains, round(n**0.5 / 20)))
@@ -559,7 +570,8 @@ def _make_components(
         name_zh.append(base_zh if variant == 0 else f"{base_zh}{variant + 1}")
         end_chain[int(tier_ptr[-2]) + j] = chain
 
-    inputs, groups = _make_requires(rng_req, tier, tier_ptr, category)
+    inputs, groups = _make_requires(rng_req, tier, tier_ptr, category,
+                                    _base_makers(tier, produces))
     counts = np.array([len(x) for x in inputs], dtype=np.int64)
     req_ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     req_input = np.array([i for x in inputs for i in x], dtype=np.int64)
@@ -580,10 +592,27 @@ def _make_components(
                        req_group, chains)
 
 
+def _base_makers(tier: IntArray, produces: _Produces) -> IntArray:
+    """Return a ``2 × components`` array: row 0 counts the producers of each component,
+    row 1 those of them that make nothing in a tier above it."""
+    top = np.zeros(len(produces.firm_ptr) - 1, dtype=np.int64)
+    np.maximum.at(top, produces.firm, tier[produces.comp])
+    makers = np.diff(produces.comp_ptr)
+    flat = top[produces.firm] == tier[produces.comp]
+    base = np.bincount(produces.comp[flat], minlength=len(tier))
+    out: IntArray = np.stack((makers, base)).astype(np.int64)
+    return out
+
+
 def _make_requires(
-    rng: np.random.Generator, tier: IntArray, tier_ptr: IntArray, category: list[str]
+    rng: np.random.Generator, tier: IntArray, tier_ptr: IntArray, category: list[str],
+    makers: IntArray,
 ) -> tuple[list[list[int]], list[list[str]]]:
-    """Return per component its inputs and their groups ("" = needed, "gN" = OR group)."""
+    """Return per component its inputs and their groups ("" = needed, "gN" = OR group).
+
+    ``makers`` is the output of :func:`_base_makers`; it steers where the cross-tier
+    cycles go (see below).
+    """
     n = len(tier)
     n_tiers = len(tier_ptr) - 1
     # Popularity inside each tier: a few inputs (a key chip, a wafer) are used by many.
@@ -649,28 +678,45 @@ def _make_requires(
         groups[c] = [used[i] for i in inputs[c]]
 
     # A few cross-tier cycles: a tool (or a raw material) that needs a chip which is
-    # itself made, some tiers down, with that tool.
+    # itself made, some tiers down, with that tool. The firms close the loop too (the
+    # tool's makers buy the chip; see _write_supplies), and the loop stays small: the
+    # chip preferably has two to four makers, and the tool, among those the chip is
+    # made with, preferably has two or more makers that make nothing above the bottom
+    # tier (so every tier can buy it from them); of these, the one fewest components
+    # use, then with the fewest makers, then equipment, then nearest to the chip.
     n_cycles = 1 + min(5, n // 400)
+    users = np.bincount(np.array([i for x in inputs for i in x], dtype=np.int64), minlength=n)
     chips = np.concatenate([np.arange(tier_ptr[t], tier_ptr[t + 1]) for t in _CHIP_TIERS])
-    for chip in rng.permutation(chips).tolist():
+    chips = rng.permutation(chips)
+    few = (makers[0, chips] >= 2) & (makers[0, chips] <= 4)
+    flat = few & (makers[1, chips] == makers[0, chips])
+    suits = np.zeros(n, dtype=np.int64)  # 2: few makers, none above the tier; 1: few
+    suits[chips] = few.astype(np.int64) + flat
+    for chip in np.concatenate((chips[flat], chips[few & ~flat], chips[~few])).tolist():
         if n_cycles == 0:
             break
-        seen = {chip}
-        stack = [chip]
-        while stack:
-            for i in inputs[stack.pop()]:
-                if i not in seen:
-                    seen.add(i)
-                    stack.append(i)
-        roots = sorted(i for i in seen if tier[i] == 0 and not inputs[i])
+        depth = {chip: 0}
+        queue = [chip]
+        for x in queue:
+            for i in inputs[x]:
+                if i not in depth:
+                    depth[i] = depth[x] + 1
+                    queue.append(i)
+        roots = sorted(i for i in depth if tier[i] == 0 and not inputs[i])
+        roots = [i for i in roots if makers[1, i] >= 2] or roots
         if not roots:
             continue
-        tools = [i for i in roots if category[i] == "equipment"] or roots
+        score = {i: (int(users[i]), int(makers[0, i]), category[i] != "equipment", depth[i])
+                 for i in roots}
+        best = min(score.values())
+        tools = [i for i in roots if score[i] == best]
         tool = tools[int(rng.integers(len(tools)))]
         t = int(tier[chip])
         lo, size = int(tier_ptr[t]), int(tier_ptr[t + 1] - tier_ptr[t])
         if rng.random() < 0.5:
-            alt = lo + (chip - lo + 1) % size
+            # an alternative chip: the next one of the tier that suits a loop as well
+            nearby = [lo + (chip - lo + k) % size for k in range(1, size)]
+            alt = next((a for a in nearby if suits[a] >= suits[chip]), nearby[0])
             inputs[tool], groups[tool] = sorted([chip, alt]), ["g1", "g1"]
         else:
             inputs[tool], groups[tool] = [chip], [""]
@@ -678,13 +724,13 @@ def _make_requires(
     return inputs, groups
 
 
-def _make_produces(rng: np.random.Generator, firms: _Firms, comps: _Components) -> _Produces:
+def _make_produces(rng: np.random.Generator, firms: _Firms, n_c: int) -> _Produces:
     """Return who makes what: heavy-tailed producers per component, every firm making one.
 
     About one component in ten has exactly one producer (a chokepoint); one in seven of
     the others is made in a single country only.
     """
-    n_f, n_c = firms.n, comps.n
+    n_f = firms.n
     target = 1.4 * n_f  # produces rows aimed at
     n_single = max(2, round(0.1 * n_c))
     order = rng.permutation(n_c)
@@ -1058,6 +1104,39 @@ def _write_produces(
     return n
 
 
+@dataclass(frozen=True)
+class _SupplierIndex:
+    """Producers of every component ordered by supplier rank, for drawing suppliers.
+
+    A firm's rank is its top tier (the highest tier it makes a component in) plus a
+    random fraction, scaled into ``[0, 1)``. Rows of a component are sorted by the
+    rank of their firm, so the producers ranked below a buyer are a prefix of the
+    component's rows, found with one ``searchsorted`` on ``key``.
+    """
+
+    top: IntArray  # per firm: highest tier it makes a component in
+    rank: FloatArray  # per firm: (top + fraction) / number of tiers
+    firm: IntArray  # produces rows sorted by (component, rank of the firm)
+    key: FloatArray  # per sorted row: component + rank of its firm (ascending)
+    cum: FloatArray  # size of the firms of sorted rows before row i (len rows + 1)
+    n_tiers: int
+
+
+def _supplier_index(
+    rng: np.random.Generator, firms: _Firms, comps: _Components, produces: _Produces
+) -> _SupplierIndex:
+    """Return the producers of every component sorted by supplier rank (see the class)."""
+    n_tiers = int(comps.tier.max()) + 1
+    top = np.zeros(firms.n, dtype=np.int64)
+    np.maximum.at(top, produces.firm, comps.tier[produces.comp])
+    rank = (top + rng.random(firms.n)) / n_tiers
+    order = np.lexsort((rank[produces.firm], produces.comp))
+    firm = produces.firm[order]
+    key = produces.comp[order] + rank[firm]
+    cum = np.concatenate(([0.0], np.cumsum(firms.size[firm])))
+    return _SupplierIndex(top, rank, firm, key, cum, n_tiers)
+
+
 def _write_supplies(
     out_dir: Path, rng: np.random.Generator, firms: _Firms, comps: _Components,
     produces: _Produces, firm_ids: ObjArray, comp_ids: ObjArray, report: Progress,
@@ -1066,10 +1145,21 @@ def _write_supplies(
 
     A firm making a component buys some of that component's inputs, each from one to
     three makers of the input, chosen in proportion to their size (so a few suppliers
-    have very many customers); it never buys from itself.
+    have very many customers); it never buys from itself. The links are shaped so that
+    single points of failure stay realistic at any size:
+
+    - Suppliers come from firms ranked below the buyer (a lower top tier, or the same
+      top tier and a lower random fraction), so the supply network is acyclic except
+      where the buyer needs something only higher-ranked firms make: the cross-tier
+      cycles of the bill of materials (a tool that needs a chip). Such upward links
+      always have two or more suppliers; when fewer can be found the link is left out.
+    - Few links are sole-sourced by choice, and the bigger the buyer the fewer (big
+      firms dual-source); a sole source always has a strictly lower top tier than its
+      buyer, so chains of sole sources are short (at most one step per tier) and never
+      loop. Components with a single producer (chokepoints) stay sole-sourced.
     """
     n_f, n_c = firms.n, comps.n
-    cdf = _segment_cdf(produces.comp_ptr, firms.size[produces.firm])
+    index = _supplier_index(rng, firms, comps, produces)
     source_text = np.array(_SOURCES_SUPPLIES, dtype=object)
     years = np.array([str(y) for y in range(2005, 2026)], dtype=object)
     draws = 6  # candidate suppliers drawn per link, duplicates and self removed
@@ -1085,21 +1175,58 @@ def _write_supplies(
             start = np.repeat(comps.req_ptr[made] - (np.cumsum(n_in) - n_in), n_in)
             inputs = comps.req_input[start + np.arange(total)]
             buyers = np.repeat(buyer_of_row, n_in)
-            bought = rng.random(total) < 0.65
+            # Some inputs are bought from other firms; an input from the same tier or
+            # above (a cross-tier cycle: a tool that needs a chip) always is.
+            upward_row = comps.tier[inputs] >= comps.tier[np.repeat(made, n_in)]
+            bought = (rng.random(total) < 0.65) | upward_row
             key = np.unique(buyers[bought] * n_c + inputs[bought])
             buyer = key // n_c
             comp = key % n_c
             links = len(key)
-            want = rng.choice([1, 2, 3], size=links, p=[0.3, 0.45, 0.25])
-            pos = _draw_in_segments(rng, cdf, np.repeat(comp, draws).reshape(links, draws))
-            cand = produces.firm[pos]
+            # Where each link may draw from: rows [first, last) of the sorted producers.
+            first = produces.comp_ptr[comp]
+            end = produces.comp_ptr[comp + 1]
+            below = np.clip(np.searchsorted(index.key, comp + index.rank[buyer], side="left"),
+                            first, end)
+            lower_tier = np.clip(np.searchsorted(index.key,
+                                                 comp + index.top[buyer] / index.n_tiers,
+                                                 side="left"), first, below)
+            # Sole sourcing by choice: rarer the bigger the buyer, and only from a
+            # lower tier; otherwise two or three suppliers are wanted.
+            size = firms.size[buyer]
+            sole = (rng.random(links) < np.minimum(0.06, 0.06 / size)) & (lower_tier > first)
+            want = np.where(sole, 1, np.where(rng.random(links) < 0.64, 2, 3))
+            upward = below == first  # nobody ranked below the buyer makes it
+            # Buying upwards happens only for an input from the buyer's top tier or above
+            # (the cross-tier cycles of the bill of materials); otherwise the buyer's
+            # link to that input is left out.
+            upward_ok = upward & (comps.tier[comp] >= index.top[buyer])
+            last = np.where(sole, lower_tier, np.where(upward, end, below))
+            weight_lo = index.cum[first]
+            span = index.cum[last] - weight_lo
+            u = rng.random((links, draws))
+            pos = np.searchsorted(index.cum, weight_lo[:, None] + u * span[:, None],
+                                  side="right") - 1
+            pos = np.clip(pos, first[:, None], last[:, None] - 1)
+            # Two fallback candidates, the next rows after the first draw, so that one
+            # big producer drawn again and again does not leave a link sole-sourced.
+            n_rows = last - first
+            step = np.arange(1, 3)
+            nxt = first[:, None] + (pos[:, :1] - first[:, None] + step) % n_rows[:, None]
+            cand = index.firm[np.concatenate((pos, nxt), axis=1)]
             ok = cand != buyer[:, None]
-            for j in range(1, draws):
+            for j in range(1, draws + 2):
                 for i in range(j):
                     ok[:, j] &= cand[:, j] != cand[:, i]
             kept = ok & (np.cumsum(ok, axis=1) <= want[:, None])
+            # A lone supplier must sit in a lower tier than its buyer: an upward link (a
+            # cross-tier cycle) or one within a tier is left out rather than sole-sourced.
+            lone = kept.sum(axis=1) == 1
+            only = cand[np.arange(links), np.argmax(kept, axis=1)]
+            kept[lone & (index.top[only] >= index.top[buyer])] = False
+            kept[upward & ~upward_ok] = False
             # Shares of one (buyer, component): the first supplier tends to get most.
-            weight = rng.exponential(1.0, (links, draws)) * np.array([3.0, 1.5, 1, 1, 1, 1])
+            weight = rng.exponential(1.0, cand.shape) * _FIRST_WEIGHT[: cand.shape[1]]
             weight = np.where(kept, weight, 0.0)
             row_total = weight.sum(axis=1)
             row_total[row_total == 0] = 1.0

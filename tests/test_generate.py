@@ -12,9 +12,13 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from chainrisk.analysis.spof import single_points_of_failure
 from chainrisk.generate import MIN_FIRMS, GenerateSummary, generate_bundle
+from chainrisk.graph import DependencyGraph, Kind
+from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.values import parse_uscc
 from chainrisk.schema import TABLE_ORDER, TABLES, ColumnKind
+from chainrisk.store.sqlite import SqliteStore
 
 FIRMS = 1500
 SEED = 11
@@ -367,3 +371,57 @@ def test_optional_columns_are_partly_filled(bundle: Bundle) -> None:
             assert 0 < filled < len(rows), (table, col)
     years = {r["since"] for r in bundle["supplies"] if r["since"]}
     assert all(re.fullmatch(r"(19|20)\d\d", y) for y in years)
+
+
+# ------------------------------------------------------------------ single points of failure
+
+# Tier of a component from its category (the generator's tiers, bottom to top).
+TIER = {"raw material": 0, "equipment": 0, "software": 0, "material": 1, "device": 2,
+        "module": 3, "subsystem": 4, "end product": 5}
+
+
+def top_tiers(bundle: Bundle) -> dict[str, int]:
+    """Return per firm the highest tier of the components it makes."""
+    tier = {r["id"]: TIER[r["category"]] for r in bundle["components"]}
+    top: dict[str, int] = {}
+    for row in bundle["produces"]:
+        top[row["firm"]] = max(top.get(row["firm"], 0), tier[row["component"]])
+    return top
+
+
+def test_sole_sources_sit_in_a_lower_tier_and_are_a_minority(bundle: Bundle) -> None:
+    # A link with one supplier takes it from a firm whose top tier is below the
+    # buyer's, so chains of sole sources are short and never loop; links within a tier
+    # or upwards (the cross-tier cycles) always have two or more suppliers.
+    top = top_tiers(bundle)
+    suppliers: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in bundle["supplies"]:
+        suppliers[(row["buyer"], row["component"])].append(row["supplier"])
+    sole = {link: s[0] for link, s in suppliers.items() if len(s) == 1}
+    assert all(top[s] < top[buyer] for (buyer, _), s in sole.items())
+    assert any(top[r["supplier"]] >= top[r["buyer"]] for r in bundle["supplies"])
+    assert 0.05 * len(suppliers) < len(sole) < 0.2 * len(suppliers)
+
+
+def test_single_points_of_failure_stay_few(tmp_path: Path) -> None:
+    # Real chains multi-source most critical inputs: with the real engine, a firm has a
+    # handful of single points of failure (its regions, a few sole suppliers), end
+    # products more, and no giant core of firms depends on each other.
+    summary = generate_bundle(tmp_path / "bundle", 2000, 3)
+    store = SqliteStore(tmp_path / "store.db")
+    try:
+        load_bundle(store, summary.out_dir)
+        tables = {t: list(store.iter_rows(t)) for t in TABLE_ORDER}
+    finally:
+        store.close()
+    graph = DependencyGraph.from_tables(tables, home_country="CN")
+    result = single_points_of_failure(graph)
+    firms = [v for v in range(graph.n_nodes) if graph.kind[v] == Kind.FIRM]
+    sizes = [len(result.spof_indices(v)) for v in firms]
+    assert 2.5 < statistics.mean(sizes) < 12
+    assert max(sizes) < 100
+    ends = [v for chain in graph.chains.values() for v in chain.end_products]
+    assert ends
+    assert statistics.mean(len(result.spof_indices(v)) for v in ends) > statistics.mean(sizes)
+    largest = max(len(part) for part in graph.parts)
+    assert 1 < largest < 150  # cross-tier cycles exist, but stay small
