@@ -195,14 +195,12 @@ class Resolver:
             for text in (row["id"], row.get("name"), row.get("name_zh")):
                 if text:
                     self.region_keys.setdefault(normalise_name(text), row["id"])
-        self.produces = {(r["firm"], r["component"]) for r in store.iter_rows("produces")}
         # what the store held before this import, for near-match suggestions
         self.firm_keys_before = {k: set(v) for k, v in self.firm_keys.items()}
         self.comp_keys_before = {k: set(v) for k, v in self.comp_keys.items()}
         self.new_firms: dict[str, dict[str, Any]] = {}
         self.new_components: dict[str, dict[str, Any]] = {}
         self.new_regions: dict[str, dict[str, Any]] = {}
-        self.new_produces: set[tuple[str, str]] = set()
         self.resolutions: dict[tuple[str, str], str] = {}
         self._cache: dict[tuple[str, str, str], str] = {}
 
@@ -354,12 +352,6 @@ class Resolver:
         self._cache[key] = ident
         return ident
 
-    def producer(self, firm: str, component: str) -> None:
-        """Record that ``firm`` supplies (so makes or trades) ``component``."""
-        if (firm, component) not in self.produces:
-            self.produces.add((firm, component))
-            self.new_produces.add((firm, component))
-
     def suggestions(self, limit: int = 3) -> list[tuple[str, str, str, float]]:
         """Return (written, kind, existing id, score) near matches of newly created names.
 
@@ -425,6 +417,12 @@ class _Importer:
         self.ws.conn.execute(
             "CREATE TABLE import_supplies (line INTEGER, file TEXT, supplier TEXT, buyer TEXT, "
             "component TEXT, share REAL, volume REAL, since TEXT, source TEXT)"
+        )
+        # The store's produces pairs, so a supplier gets a produces row only when it has
+        # none for what it supplies; kept on disk so memory does not grow with the store.
+        self.ws.conn.executemany(
+            "INSERT OR IGNORE INTO known_pairs VALUES (?, ?)",
+            ((r["firm"], r["component"]) for r in store.iter_rows("produces")),
         )
         self.report = ImportReport(LoadReport(source=""))
         self.line = 0  # a running row number across files, for the workspace
@@ -630,7 +628,6 @@ class _Importer:
         assert supplier is not None
         assert buyer is not None
         assert component is not None
-        self.resolver.producer(supplier, component)
         self.line += 1
         self.batch.append((self.line, where, supplier, buyer, component, share, volume, since,
                            f"import:{self.resolver.source}"))
@@ -655,24 +652,21 @@ class _Importer:
                 batch.append((self.line, 0, *(row.get(c.name) for c in table.columns), None))
                 created.setdefault(kind, []).append((row["id"], row["name"]))
             self.ws.insert(table, batch)
-        produces = TABLES["produces"]
-        batch = []
-        for firm, comp in sorted(r.new_produces):
-            self.line += 1
-            batch.append((self.line, 0, firm, comp, None, None, None, f"import:{source}", None))
-        self.ws.insert(produces, batch)
         self.pending_resolutions.extend(
             (source, kind, written, ident) for (kind, written), ident in r.resolutions.items()
         )
         self.report.suggestions.extend(r.suggestions())
 
-    def known_pairs(self) -> set[tuple[str, str]]:
-        """Return the (firm, component) produces pairs the store and this import hold."""
-        return self.resolver.produces if hasattr(self, "resolver") else set()
-
     def _stage_supplies(self) -> None:
         self._flush()
         conn = self.ws.conn
+        # a produces row for each supplier and component it supplies that the store lacks
+        conn.execute(
+            "INSERT INTO stage_produces (line, rejected, firm, component, source) "
+            "SELECT min(line), 0, supplier, component, min(source) FROM import_supplies i "
+            "WHERE NOT EXISTS (SELECT 1 FROM known_pairs k WHERE k.firm = i.supplier "
+            "AND k.component = i.component) GROUP BY supplier, component ORDER BY min(line)"
+        )
         groups = conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM import_supplies "
             "GROUP BY supplier, buyer, component)"
@@ -736,7 +730,7 @@ def import_suppliers(
         importer.run(files)
         importer.ws.conn.commit()
         known = store.known_ids
-        validate(importer.ws, report.load, known, importer.known_pairs())
+        validate(importer.ws, report.load, known)
         importer.ws.conn.commit()
         _count(importer.ws, report.load)
         bad_staging = sum(c.rejected for c in report.load.counts.values())
