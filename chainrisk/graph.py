@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -80,6 +80,19 @@ _PREFIX = {
     Kind.COMPONENT: NodeKind.COMPONENT.value + ":",
     Kind.SITE: "",
 }
+
+
+class GraphLists(NamedTuple):
+    """The CSR arrays of a graph as Python lists, for tight Python loops."""
+
+    group_ptr: list[int]
+    member_ptr: list[int]
+    members: list[int]
+    weights: list[float]
+    summed: list[bool]  # per group: weighted sum of members (suppliers, producers), else max
+    group_owner: list[int]
+    dependent_ptr: list[int]
+    dependent_groups: list[int]
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,21 @@ class DependencyGraph:
     def parts(self) -> list[list[int]]:
         """Return the strongly connected parts, dependencies first (computed once)."""
         return strongly_connected(self)
+
+    @cached_property
+    def lists(self) -> GraphLists:
+        """Return the CSR arrays as Python lists (made once; fast to index in loops)."""
+        kinds = self.group_kind.tolist()
+        return GraphLists(
+            group_ptr=self.group_ptr.tolist(),
+            member_ptr=self.member_ptr.tolist(),
+            members=self.members.tolist(),
+            weights=self.weights.tolist(),
+            summed=[k in (GroupKind.BUYS, GroupKind.PRODUCERS) for k in kinds],
+            group_owner=self.group_owner.tolist(),
+            dependent_ptr=self.dependent_ptr.tolist(),
+            dependent_groups=self.dependent_groups.tolist(),
+        )
 
     @cached_property
     def part_position(self) -> list[int]:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrisk.graph import DependencyGraph, GroupKind
+from chainrisk.graph import DependencyGraph
 
 TOLERANCE = 1e-10
 _MAX_ROUNDS = 200_000
@@ -107,10 +107,12 @@ class CascadeResult:
 
 def failed_nodes(graph: DependencyGraph, disrupted: Iterable[int]) -> set[int]:
     """Return every node that stops working (binary model, greatest fixpoint)."""
-    alive = np.diff(graph.member_ptr).tolist()
-    owners = graph.group_owner.tolist()
-    dptr = graph.dependent_ptr.tolist()
-    dgroups = graph.dependent_groups.tolist()
+    lists = graph.lists
+    mp = lists.member_ptr
+    alive = [mp[g + 1] - mp[g] for g in range(len(mp) - 1)]
+    owners = lists.group_owner
+    dptr = lists.dependent_ptr
+    dgroups = lists.dependent_groups
     failed = set(disrupted)
     stack = list(failed)
     while stack:
@@ -128,9 +130,10 @@ def failed_nodes(graph: DependencyGraph, disrupted: Iterable[int]) -> set[int]:
 
 def downstream_of(graph: DependencyGraph, sources: Iterable[int]) -> set[int]:
     """Return the nodes that depend, directly or not, on any of ``sources``."""
-    owners = graph.group_owner.tolist()
-    dptr = graph.dependent_ptr.tolist()
-    dgroups = graph.dependent_groups.tolist()
+    lists = graph.lists
+    owners = lists.group_owner
+    dptr = lists.dependent_ptr
+    dgroups = lists.dependent_groups
     seen = set(sources)
     stack = list(seen)
     while stack:
@@ -188,21 +191,25 @@ def simulate(
 
 
 def output_fractions(
-    graph: DependencyGraph, disrupted: set[int], tolerance: float = TOLERANCE
+    graph: DependencyGraph,
+    disrupted: set[int],
+    tolerance: float = TOLERANCE,
+    *,
+    affected: set[int] | None = None,
 ) -> list[float]:
-    """Return the output fraction of every node (by index) when ``disrupted`` are lost."""
+    """Return the output fraction of every node (by index) when ``disrupted`` are lost.
+
+    ``affected`` may pass :func:`downstream_of` ``disrupted`` when the caller has it.
+    """
     n = graph.n_nodes
     y = [1.0] * n
     if not disrupted:
         return y
-    gp = graph.group_ptr.tolist()
-    mp = graph.member_ptr.tolist()
-    mem = graph.members.tolist()
-    weights = graph.weights.tolist()
-    summed = [
-        k in (GroupKind.BUYS, GroupKind.PRODUCERS) for k in graph.group_kind.tolist()
-    ]
-    affected = downstream_of(graph, disrupted)
+    lists = graph.lists
+    gp, mp, mem = lists.group_ptr, lists.member_ptr, lists.members
+    weights, summed = lists.weights, lists.summed
+    if affected is None:
+        affected = downstream_of(graph, disrupted)
     for v in failed_nodes(graph, disrupted):
         y[v] = 0.0  # a node that fails in the binary model has no output at all
     settled = {v for v in affected if y[v] == 0.0}
@@ -213,15 +220,20 @@ def output_fractions(
         best = 1.0
         for g in range(gp[v], gp[v + 1]):
             lo, hi = mp[g], mp[g + 1]
-            if summed[g]:
+            if hi - lo == 1:  # most groups: a parent, an HQ, one required input
+                value = y[mem[lo]]
+            elif summed[g]:
                 value = 0.0
                 for i in range(lo, hi):
                     value += weights[i] * y[mem[i]]
             else:
-                value = max(y[mem[i]] for i in range(lo, hi))
+                value = 0.0
+                for i in range(lo, hi):
+                    if y[mem[i]] > value:
+                        value = y[mem[i]]
             if value < best:
                 best = value
-        return min(best, 1.0)
+        return best
 
     for part in _parts_within(graph, affected):
         todo = [v for v in part if v not in settled]

@@ -59,9 +59,9 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "betweenness": 0.05,
 }
 KINDS = {"firm": Kind.FIRM, "region": Kind.REGION, "component": Kind.COMPONENT}
-CASCADE_LIMIT = 2000
+CASCADE_LIMIT = 500
 # Cascades for output_lost stop once the nodes they had to evaluate add up to this.
-CASCADE_BUDGET = 5_000_000
+CASCADE_BUDGET = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -231,8 +231,9 @@ def rank(
         if done >= limit or spent >= budget:
             output_lost[v] = None
             continue
-        spent += len(downstream_of(graph, [v]))
-        y = output_fractions(graph, {v})
+        reach = downstream_of(graph, [v])
+        spent += len(reach)
+        y = output_fractions(graph, {v}, affected=reach)
         output_lost[v] = sum(1.0 - y[t] for t in targets) / n_targets
         done += 1
 

@@ -166,9 +166,7 @@ class SpofResult:
 def single_points_of_failure(graph: DependencyGraph) -> SpofResult:
     """Return the exact single points of failure of every node of ``graph``."""
     n = graph.n_nodes
-    gp = graph.group_ptr.tolist()
-    mp = graph.member_ptr.tolist()
-    mem = graph.members.tolist()
+    gp, mp, mem = graph.lists.group_ptr, graph.lists.member_ptr, graph.lists.members
     sets: list[frozenset[int]] = [frozenset()] * n
 
     def evaluate(v: int) -> frozenset[int]:

@@ -75,6 +75,30 @@ def firm_network(graph: DependencyGraph) -> nx.DiGraph:
     return net
 
 
+def _dependency_edges(graph: DependencyGraph) -> nx.DiGraph:
+    """Return member -> owner edges between node indices (sites replaced by their firm and
+    region), with node -1 as the root above every node that has no groups."""
+    sizes = np.diff(graph.member_ptr)
+    owners = np.repeat(graph.group_owner, sizes).tolist()
+    site = Kind.SITE
+    kinds = graph.kind.tolist()
+    edges: list[tuple[int, int]] = []
+    for member, owner in zip(graph.members.tolist(), owners, strict=True):
+        if kinds[owner] == site:
+            continue
+        if kinds[member] == site:
+            edges.extend((u, owner) for u in graph.site_of[member])
+        else:
+            edges.append((member, owner))
+    net = nx.DiGraph()
+    net.add_nodes_from(v for v in range(graph.n_nodes) if kinds[v] != site)
+    net.add_edges_from(edges)
+    roots = [v for v in net.nodes if net.in_degree(v) == 0]
+    net.add_node(-1)
+    net.add_edges_from((-1, v) for v in roots)
+    return net
+
+
 def structure(
     graph: DependencyGraph, *, sample: int = SAMPLE_PIVOTS, seed: int = 0
 ) -> StructureResult:
@@ -90,13 +114,11 @@ def structure(
     sampled = net.number_of_nodes() > SAMPLE_ABOVE
     k = min(sample, net.number_of_nodes()) if sampled else None
     between = nx.betweenness_centrality(net, k=k, seed=seed) if net.number_of_nodes() else {}
-    deps = graph.to_networkx()
-    sources = [v for v in deps.nodes if deps.in_degree(v) == 0]
-    deps.add_node(ROOT)
-    for s in sources:
-        deps.add_edge(ROOT, s)
-    idom = nx.immediate_dominators(deps, ROOT)
-    dominators = {v: d for v, d in idom.items() if v != ROOT}
+    idom = nx.immediate_dominators(_dependency_edges(graph), -1)
+    ids = graph.ids
+    dominators = {
+        ids[v]: (ROOT if d == -1 else ids[d]) for v, d in idom.items() if v != -1
+    }
     return StructureResult(
         articulation_points=points,
         bridges=tuple((a, b) for a, b in bridges),
