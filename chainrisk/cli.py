@@ -440,6 +440,8 @@ def cmd_rank(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     service = RiskService.open(args.store)
     try:
         ranking = service.rank(args.chain, kind=args.kind, weights=_read_weights(args))
+        if args.write_back:
+            _write_back(service, ranking, err)
     finally:
         service.close()
     rows = ranking.rows[: args.top] if args.top else ranking.rows
@@ -473,6 +475,68 @@ def cmd_rank(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"{r.rank:>4} {r.id:<32} {r.score:6.3f} {r.targets_lost:>7} "
                   f"{r.nodes_lost:>6} {r.sole_source_links:>5} {lost:>7} "
                   f"{r.concentration:6.0f}  {flags}\n")
+    return 0
+
+
+def _write_back(service: RiskService, ranking: Any, err: TextIO) -> None:
+    from chainrisk.store.neo4j import Neo4jStore
+
+    store = service.store
+    if not isinstance(store, Neo4jStore):
+        raise UsageError(
+            "--write-back writes scores into Neo4j node properties; the embedded store has "
+            "no graph browser to show them. Use --store neo4j://… (or export the ranking)"
+        )
+    rows = {
+        r.id: {
+            "risk_score": r.score,
+            "risk_rank": r.rank,
+            "risk_chain": ranking.chain,
+            "spof_targets": r.targets_lost,  # targets this node alone can stop
+            "risk_nodes_lost": r.nodes_lost,
+            "risk_sole_source_links": r.sole_source_links,
+            "risk_output_lost": r.output_lost,
+            "risk_concentration": r.concentration,
+        }
+        for r in ranking.rows
+    }
+    found = store.write_back(rows)
+    err.write(f"wrote risk_score, risk_rank, spof_targets and the score parts on {found} "
+              f"node(s) for chain {ranking.chain}\n")
+
+
+def cmd_schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Apply graph_schema/ (constraints, indexes) to the store."""
+    from chainrisk.store import apply_schema
+
+    store = open_store(args.store)
+    try:
+        statements = apply_schema(store)
+    finally:
+        store.close()
+    if statements:
+        out.write(f"applied {len(statements)} schema statement(s) to {store.url}\n")
+    else:
+        out.write(f"{store.url} is an embedded store: its schema is created on first use\n")
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Copy a whole store (tables, bundles, resolutions) into another store."""
+    from chainrisk.store.copy import copy_store
+
+    source = open_store(args.from_url)
+    try:
+        target = open_store(args.to_url)
+        try:
+            records = copy_store(source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    changed = sum(r.changed for r in records)
+    out.write(f"copied {args.from_url} to {args.to_url}: {len(records)} load(s), "
+              f"{changed} row(s) changed\n")
     return 0
 
 
@@ -732,7 +796,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weights file (TOML, YAML or JSON): part = weight")
     p.add_argument("--weight", action="append", metavar="PART=W",
                    help="override one weight, e.g. --weight output_lost=0.5 (repeatable)")
+    p.add_argument("--write-back", action="store_true",
+                   help="Neo4j store: set risk_score, risk_rank, spof_targets and the parts "
+                   "on the nodes, for Neo4j Browser and Bloom")
     p.set_defaults(func=cmd_rank)
+
+    p = sub.add_parser(
+        "schema",
+        help="apply graph_schema/ (constraints and indexes) to a Neo4j store",
+        description="Create the uniqueness constraints and indexes of graph_schema/ in the "
+        "store (idempotent). Loads into Neo4j refuse to start until this has run.",
+    )
+    p.add_argument("action", choices=["apply"], help="apply the schema")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser(
+        "copy",
+        help="copy a whole store into another (e.g. embedded to Neo4j)",
+        description="Copy every table, the bundles' metadata and the name resolutions from "
+        "one store to another, in one load of the target.",
+    )
+    p.add_argument("--from", dest="from_url", required=True, metavar="URL",
+                   help="source store URL")
+    p.add_argument("--to", dest="to_url", required=True, metavar="URL",
+                   help="target store URL")
+    p.set_defaults(func=cmd_copy)
 
     p = sub.add_parser(
         "export",

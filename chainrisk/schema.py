@@ -37,6 +37,8 @@ class Label(StrEnum):
     CHAIN = "Chain"
     LOAD = "Load"
     BUNDLE = "Bundle"
+    RESOLUTION = "Resolution"
+    META = "Meta"
 
 
 class RelType(StrEnum):
@@ -266,6 +268,64 @@ NODE_LABELS: dict[str, Label] = {
     "components": Label.COMPONENT,
     "chains": Label.CHAIN,
 }
+
+# Neo4j: the unique key property of every label (one uniqueness constraint each;
+# Community edition has no node-key constraints, so composite keys are one property).
+LABEL_KEYS: dict[Label, str] = {
+    **{label: TABLES[table].key[0] for table, label in NODE_LABELS.items()},
+    Label.LOAD: "id",
+    Label.BUNDLE: "name",
+    Label.RESOLUTION: "key",
+    Label.META: "key",
+}
+
+# Neo4j: the relationship type of every relation table. Its first two key columns name
+# the start and end node; the rest of the key (supplies: component) is a property.
+RELATION_TYPES: dict[str, RelType] = {
+    "requires": RelType.REQUIRES,
+    "produces": RelType.PRODUCES,
+    "supplies": RelType.SUPPLIES,
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference column that Neo4j also holds as relationships (kept in step with it).
+
+    The relationship runs from the row's node to each node the column names, or the
+    other way when ``incoming``.
+    """
+
+    table: str
+    column: str
+    rel: RelType
+    incoming: bool = False
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("regions", "parent", RelType.PART_OF),
+    Reference("firms", "region", RelType.LOCATED_IN),
+    Reference("components", "chains", RelType.IN_CHAIN),
+    Reference("chains", "leader_firms", RelType.LEADS, incoming=True),
+)
+
+# Neo4j: analysis results written back onto nodes (``chainrisk rank --write-back``) so
+# that Browser and Bloom users can colour and size by them. They are not data: loads,
+# reads and dumps never see them.
+WRITE_BACK: tuple[str, ...] = (
+    "risk_rank",
+    "risk_score",
+    "risk_chain",
+    "risk_targets_lost",
+    "risk_targets_lost_share",
+    "risk_nodes_lost",
+    "risk_sole_source_links",
+    "risk_output_lost",
+    "risk_concentration",
+    "risk_betweenness",
+    "risk_articulation_point",
+    "spof_targets",
+)
 
 # Metadata keys of bundle.toml / bundle.yaml.
 BUNDLE_FILES: tuple[str, ...] = ("bundle.toml", "bundle.yaml", "bundle.yml")

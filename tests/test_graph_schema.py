@@ -1,10 +1,11 @@
-"""graph_schema/*.cypher stays equal to chainrisk/schema.py."""
+"""graph_schema/*.cypher stays equal to chainrisk/schema.py and chainrisk/store/cypher.py."""
 
 from __future__ import annotations
 
 import re
 
-from chainrisk.schema import NODE_LABELS, TABLES, Label, RelType
+from chainrisk.schema import LABEL_KEYS, NODE_LABELS, TABLES, WRITE_BACK, Label, RelType
+from chainrisk.store import cypher
 from tests.conftest import ROOT
 
 SCHEMA = ROOT / "graph_schema"
@@ -24,8 +25,19 @@ def test_every_node_key_has_a_uniqueness_constraint() -> None:
         assert match, statement
         found.add((match.group(1), match.group(2)))
     expected = {(label.value, TABLES[table].key[0]) for table, label in NODE_LABELS.items()}
-    expected |= {(Label.LOAD.value, "id"), (Label.BUNDLE.value, "name")}
+    expected |= {
+        (Label.LOAD.value, "id"),
+        (Label.BUNDLE.value, "name"),
+        (Label.RESOLUTION.value, "key"),
+        (Label.META.value, "key"),
+    }
     assert found == expected
+    assert expected == {(label.value, key) for label, key in LABEL_KEYS.items()}
+
+
+def test_files_hold_the_statements_the_store_applies() -> None:
+    assert statements("constraints.cypher") == list(cypher.CONSTRAINTS)
+    assert statements("indexes.cypher") == list(cypher.INDEXES)
 
 
 def test_indexes_name_only_schema_labels_and_types() -> None:
@@ -47,3 +59,9 @@ def test_readme_draws_every_label_and_type() -> None:
         assert f":{label.value}" in readme
     for rel in RelType:
         assert f":{rel.value}" in readme
+
+
+def test_write_back_properties_are_not_columns_or_bookkeeping() -> None:
+    for name in WRITE_BACK:
+        assert not name.startswith("_")
+        assert not any(t.has_column(name) for t in TABLES.values()), name

@@ -1,5 +1,9 @@
 """Stores: where bundles are kept. ``open_store(url)`` picks the backend from the URL.
 
+``sqlite:///path.db`` is the embedded store; ``neo4j://host:7687`` (or ``bolt://``,
+with ``+s``/``+ssc`` for TLS, and an optional ``/database`` path) a Neo4j database,
+whose driver is imported only when such a URL is opened.
+
 >>> parse_store_url("sqlite:///data/chain.db")
 PosixPath('data/chain.db')
 >>> parse_store_url("sqlite:////var/lib/chain.db")
@@ -15,18 +19,25 @@ from platformdirs import user_data_dir
 
 from chainrisk.errors import UsageError
 from chainrisk.store.base import LoadRecord, Store, StoreInfo, TableChange
+from chainrisk.store.copy import copy_store
 from chainrisk.store.sqlite import SqliteStore
 
 __all__ = [
+    "NEO4J_SCHEMES",
     "LoadRecord",
     "SqliteStore",
     "Store",
     "StoreInfo",
     "TableChange",
+    "apply_schema",
+    "copy_store",
     "default_store_url",
     "open_store",
     "parse_store_url",
 ]
+
+# Kept equal to chainrisk.store.neo4j.NEO4J_SCHEMES (not imported: it imports the driver).
+NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
 STORE_ENV = "CHAINRISK_STORE"
 
@@ -55,16 +66,19 @@ def parse_store_url(url: str) -> Path:
 
 
 def open_store(url: str | None = None) -> Store:
-    """Return the store named by ``url`` (default: :func:`default_store_url`)."""
+    """Return the store named by ``url`` (default: :func:`default_store_url`).
+
+    A Neo4j store takes its user and password from ``NEO4J_USER`` / ``NEO4J_PASSWORD``
+    (or ``NEO4J_PASSWORD_FILE``) and opens one driver: open it once per process.
+    """
     url = url or default_store_url()
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme == "sqlite" or url.startswith("sqlite:"):
         return SqliteStore(parse_store_url(url), url=url)
-    if scheme in ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"):
-        raise UsageError(
-            f"{scheme}:// stores are not supported by this version of chainrisk yet; "
-            "use the embedded store (sqlite:///path.db)"
-        )
+    if scheme in NEO4J_SCHEMES:
+        from chainrisk.store.neo4j import Neo4jStore
+
+        return Neo4jStore(url)
     if not scheme and url.endswith((".db", ".sqlite", ".sqlite3")):
         path = Path(url)
         return SqliteStore(path, url=f"sqlite:///{path}")
@@ -72,3 +86,18 @@ def open_store(url: str | None = None) -> Store:
         f"unknown store {url!r}: use sqlite:///path/to/chain.db (embedded) "
         "or neo4j://host:7687"
     )
+
+
+def apply_schema(store: Store) -> list[str]:
+    """Return the schema statements run on ``store`` (none for the embedded store).
+
+    A Neo4j store gets the uniqueness constraints and indexes of ``graph_schema/``
+    (idempotent); the embedded store creates its tables itself when opened.
+    """
+    if isinstance(store, SqliteStore):
+        return []
+    from chainrisk.store.neo4j import Neo4jStore
+
+    if not isinstance(store, Neo4jStore):
+        raise UsageError(f"{store.url} is not a store whose schema chainrisk can apply")
+    return store.apply_schema()
