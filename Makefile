@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# root installs directly; anyone else through sudo
+SUDO   ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM := /usr/bin/chromium
+CJKFONT  := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 .PHONY: demo test install lint typecheck unit clean
 
@@ -17,17 +21,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser test drives Debian's Chromium (never a browser downloaded by a test tool);
+# the CJK font makes the Chinese pages readable in it and in the screenshots.
+$(CHROMIUM) $(CJKFONT):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-wqy-microhei
+
 demo: $(STAMP)
 	$(BIN)/chainrisk load --quiet loaders/bundles/ic loaders/bundles/5g
 	$(BIN)/chainrisk info
+	$(BIN)/chainrisk ui
 
 lint: $(STAMP)
-	$(BIN)/ruff check chainrisk tests benchmarks
+	$(BIN)/ruff check app.py chainrisk tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(CHROMIUM) $(CJKFONT)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

@@ -641,6 +641,17 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Serve the Streamlit app until interrupted."""
+    from chainrisk import ui
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port} is not a TCP port: give 1..65535")
+    out.write(f"chainrisk app on http://{args.host}:{args.port}/ (Ctrl+C stops it)\n")
+    out.flush()
+    return ui.run(args.host, args.port, store=args.store)
+
+
 # ---------------------------------------------------------------------- parser
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
@@ -876,6 +887,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "ui",
+        help="start the app for chain chiefs in the browser",
+        description="Serve the Streamlit app (overview, chain map, explorer, rankings, "
+        "what-if, concentration, data) until Ctrl+C. Bound to the loopback address by "
+        "default, so only this machine can open it; nothing is fetched from the internet.",
+    )
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8501, help="TCP port (default 8501)")
+    p.set_defaults(func=cmd_ui)
     return parser
 
 

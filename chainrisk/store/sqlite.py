@@ -97,7 +97,10 @@ class SqliteStore:
         self.url = url or f"sqlite:///{path}"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            # check_same_thread=False: the app serves reruns and downloads from several
+            # threads; its callers serialise access (chainrisk.ui.state.Shared.lock).
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0,
+                                        check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")

@@ -1,0 +1,49 @@
+"""Download contents, built only when the button is pressed (Streamlit calls these lazily).
+
+Each function returns a zero-argument callable for ``st.download_button(data=...)``;
+Streamlit runs it on its own thread when the user clicks, so it touches no Streamlit
+API and goes through the service lock. The bytes are the export module's output:
+the same workbook and CSV files as ``chainrisk export``.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from chainrisk.report import build_tables, export
+from chainrisk.report.writers import safe_text
+from chainrisk.ui.state import Shared
+
+
+def export_bytes(
+    shared: Shared, chain: str, suffix: str, lang: str, disrupt: tuple[str, ...] = ()
+) -> Callable[[], bytes]:
+    """Return a callable building the chain's export (``.xlsx`` or ``.zip`` of CSV files)."""
+
+    def build() -> bytes:
+        with shared.lock:
+            scenario = shared.service.simulate(list(disrupt)) if disrupt else None
+            tables = build_tables(shared.service, chain, scenario=scenario)
+        with tempfile.TemporaryDirectory(prefix="chainrisk-ui-") as tmp:
+            out = Path(tmp) / f"export{suffix}"
+            export(tables, out, lang=lang)
+            return out.read_bytes()
+
+    return build
+
+
+def frame_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
+    """Return a callable writing ``frame`` as CSV (UTF-8 with BOM for Excel, text guarded)."""
+
+    def build() -> bytes:
+        guarded = frame.map(lambda v: safe_text(v) if isinstance(v, str) else v)
+        buffer = io.StringIO()
+        guarded.to_csv(buffer, index=False)
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+    return build

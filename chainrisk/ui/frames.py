@@ -1,0 +1,684 @@
+"""The tables and figures the pages show, computed from the service (no Streamlit here).
+
+Every function takes a :class:`~chainrisk.service.RiskService` (or its graph and
+results) and returns plain data: pandas frames with stable column keys, or small
+frozen records. Pages translate the column keys and draw; ``state.py`` caches these
+per data version. Names come in the language asked for, falling back to English where
+the data has no Chinese name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chainrisk.analysis.cascade import CascadeResult
+from chainrisk.analysis.concentration import band
+from chainrisk.graph import DependencyGraph, GroupKind, Kind
+from chainrisk.service import RiskService
+from chainrisk.ui.neighbourhood import Adjacency, Neighbourhood, layered
+
+STAGES = ("upstream", "midstream", "downstream")
+KIND_NAMES = {Kind.REGION: "region", Kind.FIRM: "firm", Kind.COMPONENT: "component"}
+
+
+# ---------------------------------------------------------------------- names
+
+
+def name_of(graph: DependencyGraph, v: int, lang: str) -> str:
+    """Return the name of node ``v`` in ``lang`` (the English name when no Chinese one)."""
+    v = graph.output_index(v)
+    zh = graph.names_zh[v]
+    if lang == "zh" and zh:
+        return zh
+    return graph.names[v] or graph.ids[v].split(":", 1)[-1]
+
+
+def name_by_id(graph: DependencyGraph, node_id: str, lang: str) -> str:
+    """Return the name of the node called ``node_id`` in ``lang`` ('' when unknown)."""
+    v = graph.index.get(node_id)
+    return name_of(graph, v, lang) if v is not None else ""
+
+
+def kind_of(graph: DependencyGraph, v: int) -> str:
+    """Return 'region', 'firm' or 'component'."""
+    return KIND_NAMES.get(Kind(int(graph.kind[graph.output_index(v)])), "")
+
+
+def country_of_firm(graph: DependencyGraph, firm: int) -> int | None:
+    """Return the country node of a firm's HQ."""
+    region = graph.firm_region.get(firm)
+    return graph.country_of(region) if region is not None else None
+
+
+# ---------------------------------------------------------------------- chain membership
+
+
+def chain_components(graph: DependencyGraph, chain: str) -> list[int]:
+    """Return the component nodes of ``chain``, in index order."""
+    return [
+        v for v in graph.real_nodes()
+        if graph.kind[v] == Kind.COMPONENT and chain in graph.component_chains(v)
+    ]
+
+
+def producers(graph: DependencyGraph, component: int) -> list[tuple[int, int, float, float]]:
+    """Return (firm, place, share after the share rule, share given or NaN) per producer."""
+    out = []
+    for g in graph.groups(component):
+        if graph.group_kind[g] != GroupKind.PRODUCERS:
+            continue
+        for i in range(int(graph.member_ptr[g]), int(graph.member_ptr[g + 1])):
+            member = int(graph.members[i])
+            if graph.kind[member] == Kind.SITE:
+                firm, place = graph.site_of[member]
+            else:
+                firm, place = member, graph.firm_region[member]
+            out.append((firm, place, float(graph.weights[i]), float(graph.share_given[i])))
+    return out
+
+
+def chain_firms(graph: DependencyGraph, chain: str) -> set[int]:
+    """Return the firms that make one of the chain's components, and its leader firms."""
+    firms = set(graph.chains[chain].leaders)
+    for c in chain_components(graph, chain):
+        firms.update(firm for firm, _, _, _ in producers(graph, c))
+    return firms
+
+
+def targets_stopped(service: RiskService, chain: str) -> dict[int, int]:
+    """Return, for every node that alone stops a target of ``chain``, how many it stops."""
+    spof = service.spof()
+    counts: dict[int, int] = defaultdict(int)
+    for t in service.graph().chains[chain].targets:
+        for x in spof.spof_indices(t):
+            counts[x] += 1
+    return dict(counts)
+
+
+# ---------------------------------------------------------------------- overview
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The figures at the top of the overview."""
+
+    firms: int
+    components: int
+    countries: int
+    targets: int
+    spofs: int
+    spof_firms: int
+    spof_components: int
+    spof_regions: int
+    over_65: int
+    with_producers: int
+    foreign_share: float | None
+
+    @property
+    def over_65_share(self) -> float | None:
+        """Return the share of inputs (with producer data) where one country holds > 65 %."""
+        return self.over_65 / self.with_producers if self.with_producers else None
+
+
+def headline(service: RiskService, chain: str) -> Headline:
+    """Return the overview figures of ``chain``."""
+    graph = service.graph()
+    components = chain_components(graph, chain)
+    in_chain = {graph.ids[c] for c in components}
+    rows = [r for r in service.concentration().rows if r.id in in_chain]
+    firms = chain_firms(graph, chain)
+    countries = set()
+    for c in components:
+        for _firm, place, _, _ in producers(graph, c):
+            country = graph.country_of(place)
+            countries.add(country if country is not None else place)
+    for firm in graph.chains[chain].leaders:
+        country = country_of_firm(graph, firm)
+        if country is not None:
+            countries.add(country)
+    stopped = targets_stopped(service, chain)
+    kinds = [int(graph.kind[x]) for x in stopped]
+    return Headline(
+        firms=len(firms),
+        components=len(components),
+        countries=len(countries),
+        targets=len(graph.chains[chain].targets),
+        spofs=len(stopped),
+        spof_firms=kinds.count(Kind.FIRM),
+        spof_components=kinds.count(Kind.COMPONENT),
+        spof_regions=kinds.count(Kind.REGION),
+        over_65=sum(1 for r in rows if r.region_over_65),
+        with_producers=len(rows),
+        foreign_share=sum(r.foreign_share for r in rows) / len(rows) if rows else None,
+    )
+
+
+# ---------------------------------------------------------------------- rankings
+
+RANK_COLUMNS = (
+    "rank", "id", "name", "kind", "place", "stage", "score", "targets_lost",
+    "targets_lost_share", "nodes_lost", "sole_source_links", "output_lost", "concentration",
+    "band", "betweenness", "articulation_point",
+)
+
+
+def ranking_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
+    """Return the ranking of ``chain`` (every kind) with every part and a place column.
+
+    The ranking of all kinds at once is the one the export writes, so the table and
+    the download agree. ``place`` is a firm's HQ country, a region's level, empty for
+    a component; ``stage`` a component's stage; ``rank`` the position within its kind.
+    """
+    graph = service.graph()
+    ranking = service.rank(chain)
+    records = []
+    position: dict[str, int] = defaultdict(int)
+    for r in ranking.rows:
+        v = graph.index[r.id]
+        position[r.kind] += 1
+        if r.kind == "firm":
+            country = country_of_firm(graph, v)
+            place = name_of(graph, country, lang) if country is not None else ""
+        elif r.kind == "region":
+            place = graph.region_level.get(v, "")
+        else:
+            place = ""
+        records.append({
+            "rank": position[r.kind], "id": r.id, "name": name_of(graph, v, lang),
+            "kind": r.kind, "place": place, "stage": graph.stage.get(v, ""),
+            "score": r.score, "targets_lost": r.targets_lost,
+            "targets_lost_share": r.targets_lost_share, "nodes_lost": r.nodes_lost,
+            "sole_source_links": r.sole_source_links, "output_lost": r.output_lost,
+            "concentration": r.concentration,
+            "band": band(r.concentration) if r.concentration else "",
+            "betweenness": r.betweenness, "articulation_point": r.articulation_point,
+        })
+    frame = pd.DataFrame.from_records(records, columns=list(RANK_COLUMNS))
+    frame["output_lost"] = frame["output_lost"].astype("float64")
+    return frame
+
+
+def top_risks(service: RiskService, chain: str, lang: str, n: int = 10) -> pd.DataFrame:
+    """Return the ``n`` nodes with the highest score over all kinds, critical ones first."""
+    frame = ranking_frame(service, chain, lang)
+    frame = frame[(frame["targets_lost"] > 0) | (frame["output_lost"].fillna(0) > 0)]
+    return frame.sort_values(["score", "id"], ascending=[False, True]).head(n).reset_index(
+        drop=True
+    )
+
+
+# ---------------------------------------------------------------------- concentration
+
+
+def concentration_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
+    """Return one row per component of ``chain`` with producers, most concentrated first."""
+    graph = service.graph()
+    in_chain = {graph.ids[c] for c in chain_components(graph, chain)}
+    stopped = targets_stopped(service, chain)
+    records = []
+    for r in service.concentration().rows:
+        if r.id not in in_chain:
+            continue
+        v = graph.index[r.id]
+        records.append({
+            "id": r.id, "name": name_of(graph, v, lang), "stage": graph.stage.get(v, ""),
+            "n_producers": r.n_producers, "n_countries": r.n_countries,
+            "hhi_firm": r.hhi_firm, "hhi_country": r.hhi_country, "band": r.band,
+            "hhi_province": r.hhi_province,
+            "top_producer": name_by_id(graph, r.top_producer, lang), "top_share": r.top_share,
+            "cr3": r.cr3, "top_country": name_by_id(graph, r.top_country, lang),
+            "top_country_share": r.top_country_share, "countries_to_75": r.countries_to_75,
+            "region_over_65": r.region_over_65, "foreign_share": r.foreign_share,
+            "share_confidence": r.share_confidence, "targets_stopped": stopped.get(v, 0),
+        })
+    columns = ["id", "name", "stage", "n_producers", "n_countries", "hhi_firm", "hhi_country",
+               "band", "hhi_province", "top_producer", "top_share", "cr3", "top_country",
+               "top_country_share", "countries_to_75", "region_over_65", "foreign_share",
+               "share_confidence", "targets_stopped"]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame["hhi_province"] = frame["hhi_province"].astype("float64")
+    return frame.sort_values(["hhi_country", "id"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def country_shares(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
+    """Return (component, country, share) for every component of ``chain`` with producers."""
+    graph = service.graph()
+    in_chain = {graph.ids[c] for c in chain_components(graph, chain)}
+    records = [
+        {"id": r.id, "name": name_by_id(graph, r.id, lang), "hhi_country": r.hhi_country,
+         "country_id": country, "country": name_by_id(graph, country, lang) or country,
+         "share": share}
+        for r in service.concentration().rows if r.id in in_chain
+        for country, share in r.countries
+    ]
+    return pd.DataFrame.from_records(
+        records, columns=["id", "name", "hhi_country", "country_id", "country", "share"]
+    )
+
+
+def country_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
+    """Return per country: average share of the chain's supply, components led and > 65 %."""
+    shares = country_shares(service, chain, lang)
+    graph = service.graph()
+    in_chain = {graph.ids[c] for c in chain_components(graph, chain)}
+    rows = [r for r in service.concentration().rows if r.id in in_chain]
+    n = max(len(rows), 1)
+    led: dict[str, int] = defaultdict(int)
+    over: dict[str, int] = defaultdict(int)
+    for r in rows:
+        led[r.top_country] += 1
+        if r.region_over_65:
+            over[r.top_country] += 1
+    if shares.empty:
+        return pd.DataFrame(columns=["country_id", "country", "supply_share", "present_in",
+                                     "components_led", "components_over_65"])
+    grouped = shares.groupby(["country_id", "country"], as_index=False).agg(
+        supply=("share", "sum"), present_in=("id", "nunique")
+    )
+    grouped["supply_share"] = grouped["supply"] / n
+    grouped["components_led"] = [led.get(c, 0) for c in grouped["country_id"]]
+    grouped["components_over_65"] = [over.get(c, 0) for c in grouped["country_id"]]
+    grouped = grouped.drop(columns=["supply"])
+    return grouped.sort_values(["supply_share", "country_id"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def province_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
+    """Return per home-country province: average share of domestic production, components."""
+    graph = service.graph()
+    home = graph.index.get(f"region:{graph.home_country}")
+    by_province: dict[int, float] = defaultdict(float)
+    present: dict[int, int] = defaultdict(int)
+    led: dict[int, int] = defaultdict(int)
+    made_at_home = 0
+    for c in chain_components(graph, chain):
+        local: dict[int, float] = defaultdict(float)
+        for _firm, place, weight, _ in producers(graph, c):
+            if home is not None and graph.country_of(place) == home:
+                province = graph.province_of(place)
+                local[province if province is not None else place] += weight
+        total = sum(local.values())
+        if total <= 0:
+            continue
+        made_at_home += 1
+        for province, weight in local.items():
+            by_province[province] += weight / total
+            present[province] += 1
+        top = max(local.items(), key=lambda kv: (kv[1], -kv[0]))[0]
+        led[top] += 1
+    records = [
+        {"province_id": graph.ids[p], "province": name_of(graph, p, lang),
+         "domestic_share": share / made_at_home, "present_in": present[p],
+         "components_led": led.get(p, 0)}
+        for p, share in by_province.items()
+    ]
+    frame = pd.DataFrame.from_records(
+        records, columns=["province_id", "province", "domestic_share", "present_in",
+                          "components_led"]
+    )
+    return frame.sort_values(["domestic_share", "province_id"], ascending=[False, True]
+                             ).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- chain map
+
+
+def status_of(hhi: float | None, has_producers: bool) -> str:
+    """Return a component's concentration status: high, moderate, unconcentrated or no_data.
+
+    >>> status_of(6000, True), status_of(1000, True), status_of(None, False)
+    ('high', 'unconcentrated', 'no_data')
+    """
+    if not has_producers:
+        return "no_data"
+    return band(hhi) or "no_data"
+
+
+def chain_map(
+    service: RiskService, chain: str, lang: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (nodes, links) of the chain map: components in stage columns, BOM links.
+
+    Each stage has two columns: components with no input of the same stage first, the
+    rest after them, so that links read left to right: upstream → midstream →
+    downstream. ``spof`` marks a component whose loss alone stops a chain target.
+    """
+    graph = service.graph()
+    components = chain_components(graph, chain)
+    member = set(components)
+    inputs: dict[int, list[int]] = {c: [] for c in components}
+    for c in components:
+        for g in graph.groups(c):
+            if graph.group_kind[g] == GroupKind.REQUIRES:
+                inputs[c].extend(int(u) for u in graph.group_members(g) if int(u) in member)
+    conc = {r.id: r for r in service.concentration().rows}
+    stopped = targets_stopped(service, chain)
+    stage_rank = {s: i for i, s in enumerate(STAGES)}
+
+    def stage(c: int) -> int:
+        return stage_rank.get(graph.stage.get(c, ""), 1)
+
+    columns: dict[float, list[int]] = defaultdict(list)
+    ordered = sorted(components, key=lambda c: (stage(c), name_of(graph, c, "en").casefold()))
+    for c in ordered:
+        later = any(stage(u) == stage(c) for u in inputs[c])
+        columns[float(stage(c) * 3 + int(later))].append(c)
+    links = [(u, c) for c in components for u in inputs[c]]
+    # a very large chain gets tall columns rather than a hundred narrow ones
+    placed = layered(dict(columns), links, max_rows=45 if len(components) <= 300 else 150)
+    end_products = set(graph.chains[chain].end_products)
+    nodes = []
+    for c in components:
+        r = conc.get(graph.ids[c])
+        nodes.append({
+            "id": graph.ids[c], "name": name_of(graph, c, lang),
+            "stage": graph.stage.get(c, ""), "x": placed[c].x, "y": placed[c].y,
+            "status": status_of(r.hhi_country if r else None, r is not None),
+            "spof": c in stopped,
+            "hhi_country": r.hhi_country if r else None,
+            "top_country": name_by_id(graph, r.top_country, lang) if r else "",
+            "top_country_share": r.top_country_share if r else None,
+            "n_producers": r.n_producers if r else 0,
+            "targets_stopped": stopped.get(c, 0), "end_product": c in end_products,
+        })
+    edges = [
+        {"source": graph.ids[u], "target": graph.ids[c], "x": placed[u].x, "y": placed[u].y,
+         "x2": placed[c].x, "y2": placed[c].y}
+        for u, c in links
+    ]
+    node_frame = pd.DataFrame.from_records(nodes)
+    node_frame["hhi_country"] = node_frame["hhi_country"].astype("float64")
+    node_frame["top_country_share"] = node_frame["top_country_share"].astype("float64")
+    return node_frame, pd.DataFrame.from_records(
+        edges, columns=["source", "target", "x", "y", "x2", "y2"]
+    )
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    """What the chain map shows beside the map for one component."""
+
+    id: str
+    name: str
+    stage: str
+    hhi_country: float | None
+    hhi_firm: float | None
+    band: str
+    producers: pd.DataFrame  # firm, country, share, given
+    countries: pd.DataFrame  # country, share
+    products: list[str]  # names of the products that need it
+    buyers: pd.DataFrame  # buyer, supplier
+    stops: list[str]  # chain targets it alone stops
+
+
+def component_view(service: RiskService, chain: str, component_id: str, lang: str) -> ComponentView:
+    """Return the producers, countries, shares and dependants of one component."""
+    graph = service.graph()
+    c = graph.index[component_id]
+    made = producers(graph, c)
+    prod = pd.DataFrame.from_records(
+        [{"firm": name_of(graph, f, lang),
+          "country": name_of(graph, k, lang) if (k := graph.country_of(p)) is not None else "",
+          "share": w, "given": g == g}
+         for f, p, w, g in sorted(made, key=lambda m: (-m[2], graph.ids[m[0]]))],
+        columns=["firm", "country", "share", "given"],
+    )
+    try:
+        row = service.concentration().row(component_id)
+    except KeyError:
+        row = None
+    countries = pd.DataFrame.from_records(
+        [{"country": name_by_id(graph, k, lang), "share": s} for k, s in row.countries]
+        if row else [], columns=["country", "share"],
+    )
+    products = sorted({
+        name_of(graph, int(graph.group_owner[g]), lang) for g in graph.dependents(c).tolist()
+        if graph.group_kind[g] == GroupKind.REQUIRES
+    })
+    buyers = []
+    bought = (graph.group_kind == GroupKind.BUYS) & (graph.group_ref == c)
+    for g in np.flatnonzero(bought).tolist():
+        owner = int(graph.group_owner[g])
+        for s in graph.group_members(g).tolist():
+            buyers.append({"buyer": name_of(graph, owner, lang),
+                           "supplier": name_of(graph, s, lang)})
+    spof = service.spof()
+    stops = [
+        name_of(graph, t, lang) for t in graph.chains[chain].targets if c in spof.sets[t]
+        and t != c
+    ]
+    return ComponentView(
+        id=component_id, name=name_of(graph, c, lang), stage=graph.stage.get(c, ""),
+        hhi_country=row.hhi_country if row else None, hhi_firm=row.hhi_firm if row else None,
+        band=row.band if row else "", producers=prod, countries=countries, products=products,
+        buyers=pd.DataFrame.from_records(buyers, columns=["buyer", "supplier"]), stops=stops,
+    )
+
+
+# ---------------------------------------------------------------------- explorer
+
+
+def neighbourhood_frames(
+    service: RiskService, adj: Adjacency, hood: Neighbourhood, lang: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (nodes, links) of a neighbourhood laid out in tier columns.
+
+    ``role`` says how a node relates to the root: ``root``, ``spof`` (its loss alone
+    stops the root), ``stops`` (it stops when the root is lost) or ``other``.
+    """
+    graph = service.graph()
+    spof = service.spof()
+    root = hood.root
+    root_spofs = spof.sets[root]
+    columns: dict[float, list[int]] = defaultdict(list)
+    for v, t in sorted(hood.tier.items(), key=lambda kv: (kv[1], graph.ids[kv[0]])):
+        columns[float(t)].append(v)
+    tiers = sorted(columns, key=lambda t: (abs(t), t))
+    # a big neighbourhood gets taller columns, so that it is not a wide grid of columns
+    rows = 40 if len(hood.tier) <= 400 else 70
+    placed = layered(dict(columns), [(u, v) for u, v, _ in hood.edges], sweep=tiers,
+                     max_rows=rows)
+    nodes = []
+    for v, t in hood.tier.items():
+        if v == root:
+            role = "root"
+        elif v in root_spofs:
+            role = "spof"
+        elif root in spof.sets[v]:
+            role = "stops"
+        else:
+            role = "other"
+        where = ""
+        if graph.kind[v] == Kind.FIRM:
+            country = adj.firm_country.get(v)
+            where = name_of(graph, country, lang) if country is not None else ""
+        nodes.append({
+            "id": graph.ids[v], "name": name_of(graph, v, lang), "kind": kind_of(graph, v),
+            "tier": t, "x": placed[v].x, "y": placed[v].y, "role": role, "where": where,
+            "stage": graph.stage.get(v, ""),
+        })
+    edges = [
+        {"source": graph.ids[u], "target": graph.ids[v], "link": kind,
+         "x": placed[u].x, "y": placed[u].y, "x2": placed[v].x, "y2": placed[v].y}
+        for u, v, kind in hood.edges
+    ]
+    return (
+        pd.DataFrame.from_records(
+            nodes, columns=["id", "name", "kind", "tier", "x", "y", "role", "where", "stage"]
+        ),
+        pd.DataFrame.from_records(
+            edges, columns=["source", "target", "link", "x", "y", "x2", "y2"]
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """Details of one firm or component for the explorer's side panel."""
+
+    id: str
+    name: str
+    kind: str
+    facts: tuple[tuple[str, str], ...]  # (fact key, value) pairs, keys translated by the page
+    spofs: tuple[str, ...]  # names of the nodes whose loss alone stops it
+    stops: tuple[str, ...]  # names of chain targets (any chain) it alone stops
+
+
+def failure_counts(service: RiskService) -> list[int]:
+    """Return, for every node, how many other real nodes stop when it alone is lost."""
+    graph = service.graph()
+    sets = service.spof().sets
+    counts = [0] * graph.n_nodes
+    for u in graph.real_nodes():
+        for x in sets[u]:
+            if x != u:
+                counts[x] += 1
+    return counts
+
+
+def node_view(service: RiskService, adj: Adjacency, node_id: str, lang: str,
+              lost_with: list[int] | None = None) -> NodeView:
+    """Return what the explorer shows beside the graph for ``node_id``.
+
+    ``lost_with`` is :func:`failure_counts` when the caller keeps it (it is computed
+    otherwise).
+    """
+    graph = service.graph()
+    spof = service.spof()
+    v = graph.index[node_id]
+    facts: list[tuple[str, str]] = []
+    if graph.kind[v] == Kind.FIRM:
+        region = graph.firm_region.get(v)
+        if region is not None:
+            facts.append(("hq", name_of(graph, region, lang)))
+        country = adj.firm_country.get(v)
+        if country is not None:
+            facts.append(("country", name_of(graph, country, lang)))
+        made = [u for u in adj.down(v).tolist() if graph.kind[u] == Kind.COMPONENT]
+        facts.append(("makes", ", ".join(name_of(graph, u, lang) for u in made[:8])
+                      + (" …" if len(made) > 8 else "")))
+        facts.append(("suppliers", f"{len(adj.up(v)):,}"))
+        customers = [u for u in adj.down(v).tolist() if graph.kind[u] == Kind.FIRM]
+        facts.append(("customers", f"{len(customers):,}"))
+    elif graph.kind[v] == Kind.COMPONENT:
+        facts.append(("stage", graph.stage.get(v, "")))
+        made_by = [u for u in adj.up(v).tolist() if graph.kind[u] == Kind.FIRM]
+        facts.append(("producers", f"{len(made_by):,}"))
+        facts.append(("inputs", f"{len(adj.up(v)) - len(made_by):,}"))
+        try:
+            hhi = f"{service.concentration().row(node_id).hhi_country:,.0f}"
+        except KeyError:
+            hhi = "—"
+        facts.append(("hhi_country", hhi))
+    counts = lost_with if lost_with is not None else failure_counts(service)
+    facts.append(("lost_with", f"{counts[v]:,}"))
+    targets = {t for info in graph.chains.values() for t in info.targets}
+    return NodeView(
+        id=node_id, name=name_of(graph, v, lang), kind=kind_of(graph, v), facts=tuple(facts),
+        spofs=tuple(name_of(graph, x, lang) for x in spof.spof_indices(v)
+                    if graph.kind[x] != Kind.REGION),
+        stops=tuple(sorted(name_of(graph, t, lang) for t in targets
+                           if t != v and v in spof.sets[t])),
+    )
+
+
+# ---------------------------------------------------------------------- what-if
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    """A what-if's answer for one chain: every target before and after, and all changes."""
+
+    disrupted: tuple[str, ...]
+    failed: int
+    losing: int
+    targets: pd.DataFrame  # id, name, role, before, after, loss, stops
+    changes: pd.DataFrame  # id, name, kind, before, after, loss, stops
+
+    @property
+    def targets_hit(self) -> int:
+        """Return the number of chain targets that lost output."""
+        return int((self.targets["loss"] > 1e-12).sum())
+
+    @property
+    def mean_loss(self) -> float:
+        """Return the mean output lost over the chain's targets."""
+        return float(self.targets["loss"].mean()) if len(self.targets) else 0.0
+
+
+def scenario_view(
+    service: RiskService, chain: str, result: CascadeResult, lang: str
+) -> ScenarioView:
+    """Return the before/after of every target of ``chain`` and every node that lost output."""
+    graph = result.graph
+    failed = set(result.failed)
+    info = graph.chains[chain]
+    targets = []
+    for roles, nodes in (("end_product", info.end_products), ("leader", info.leaders)):
+        for t in nodes:
+            after = result.y[t]
+            targets.append({
+                "id": graph.ids[t], "name": name_of(graph, t, lang), "role": roles,
+                "before": 1.0, "after": after, "loss": 1.0 - after,
+                "stops": graph.ids[t] in failed,
+            })
+    changes = [
+        {"id": c.id, "name": name_by_id(graph, c.id, lang),
+         "kind": kind_of(graph, graph.index[c.id]), "before": c.before, "after": c.after,
+         "loss": c.loss, "stops": c.id in failed}
+        for c in result.changes()
+    ]
+    cols = ["id", "name", "kind", "before", "after", "loss", "stops"]
+    return ScenarioView(
+        disrupted=result.disrupted,
+        failed=len(failed),
+        losing=len(changes),
+        targets=pd.DataFrame.from_records(
+            targets, columns=["id", "name", "role", "before", "after", "loss", "stops"]
+        ),
+        changes=pd.DataFrame.from_records(changes, columns=cols),
+    )
+
+
+# ---------------------------------------------------------------------- pickers
+
+
+def options(graph: DependencyGraph, kinds: Iterable[Kind], lang: str) -> dict[str, str]:
+    """Return {id: shown label} for the nodes of ``kinds``, sorted by label.
+
+    Firms show their country, regions their level, so that the picker tells apart
+    names that repeat.
+    """
+    wanted = set(kinds)
+    labels: dict[str, str] = {}
+    for v in graph.real_nodes():
+        kind = Kind(int(graph.kind[v]))
+        if kind not in wanted:
+            continue
+        label = name_of(graph, v, lang)
+        if kind == Kind.FIRM:
+            country = country_of_firm(graph, v)
+            if country is not None:
+                label += f" · {graph.ids[country].split(':', 1)[1]}"
+        elif kind == Kind.REGION:
+            label += f" · {graph.ids[v].split(':', 1)[1]}"
+        labels[graph.ids[v]] = label
+    return dict(sorted(labels.items(), key=lambda kv: (kv[1].casefold(), kv[0])))
+
+
+def region_options(graph: DependencyGraph, lang: str) -> dict[str, str]:
+    """Return {id: label} of the countries and provinces, countries first."""
+    out: dict[str, str] = {}
+    for level in ("country", "province"):
+        chosen = [v for v, lv in graph.region_level.items() if lv == level]
+        for v in sorted(chosen, key=lambda v: name_of(graph, v, lang).casefold()):
+            out[graph.ids[v]] = f"{name_of(graph, v, lang)} · {graph.ids[v].split(':', 1)[1]}"
+    return out

@@ -1,0 +1,267 @@
+"""Data: upload a bundle (zip) or a supplier list, read the check, confirm to load; history.
+
+Every upload is first checked without writing (a dry run against the store); the
+officer reads the report and confirms, and only then is anything written — in one
+transaction, as with ``chainrisk load`` and ``chainrisk import-suppliers``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from chainrisk.errors import ChainriskError, ValidationFailed
+from chainrisk.ingest.load import load_bundle
+from chainrisk.ingest.report import LoadReport
+from chainrisk.ingest.suppliers import ImportReport, import_suppliers
+from chainrisk.schema import OnError
+from chainrisk.ui import shell, state, uploads
+from chainrisk.ui.i18n import Tr
+
+DONE = "data_done"  # session state: the message of the last load, shown after the rerun
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of a dry run or a load: the report, and whether it may (or did) load."""
+
+    key: tuple[Any, ...]
+    ok: bool
+    message: str
+    report: LoadReport
+    imported: ImportReport | None = None
+
+
+def render() -> None:
+    """Draw the three tabs: bundle upload, supplier list, load history."""
+    ctx = shell.context()
+    tr = ctx.tr
+    st.title(tr("data.title"))
+    st.caption(tr("data.lead"))
+    done = st.session_state.pop(DONE, None)
+    if done:
+        st.success(done)
+    t1, t2, t3 = st.tabs([tr("data.tab_bundle"), tr("data.tab_suppliers"),
+                          tr("data.tab_history")])
+    with t1:
+        _bundle(ctx)
+    with t2:
+        _suppliers(ctx)
+    with t3:
+        _history(ctx)
+
+
+def _on_error(tr: Tr, key: str) -> OnError:
+    choice = st.radio(
+        tr("data.on_error"), [OnError.RAISE.value, OnError.SKIP.value], key=key,
+        format_func=lambda v: tr(f"data.on_error_{v}"), horizontal=True,
+    )
+    return OnError(choice or OnError.RAISE.value)
+
+
+class _Progress:
+    """A progress callback for both loaders (bundles pass no total, imports may)."""
+
+    def __init__(self, bar: Any, tr: Tr) -> None:
+        self.bar = bar
+        self.tr = tr
+
+    def __call__(self, stage: str, done: int, total: int | None = None) -> None:
+        fraction = min(done / total, 1.0) if total else 0.0
+        self.bar.progress(fraction, text=self.tr("data.progress", stage=stage, done=done))
+
+
+# ---------------------------------------------------------------------- bundle
+
+
+def _bundle(ctx: shell.Context) -> None:
+    tr = ctx.tr
+    st.markdown(tr("data.bundle_help"))
+    upload = st.file_uploader(tr("data.bundle_file"), type=["zip"], key="data_bundle_zip")
+    on_error = _on_error(tr, "data_bundle_on_error")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    key = ("bundle", upload.file_id, on_error.value, ctx.version)
+    check: Check | None = st.session_state.get("data_bundle_check")
+    if check is None or check.key != key:
+        with st.spinner(tr("data.checking")):
+            check = _run_bundle(ctx, data, on_error, key, dry_run=True)
+        st.session_state["data_bundle_check"] = check
+    _show(tr, check, dry_run=True)
+    if st.button(tr("data.confirm"), key="data_bundle_confirm", type="primary",
+                 disabled=not check.ok, icon=":material/upload:"):
+        bar = st.progress(0.0, text=tr("data.loading"))
+        result = _run_bundle(ctx, data, on_error, key, dry_run=False, progress=_Progress(bar, tr))
+        bar.empty()
+        if result.ok:
+            st.session_state[DONE] = result.message
+            st.session_state.pop("data_bundle_check", None)
+            st.rerun()
+        _show(tr, result, dry_run=False)
+
+
+def _run_bundle(ctx: shell.Context, data: bytes, on_error: OnError, key: tuple[Any, ...], *,
+                dry_run: bool, progress: _Progress | None = None
+                ) -> Check:
+    tr = ctx.tr
+    shared = state.shared(ctx.url)
+    with tempfile.TemporaryDirectory(prefix="chainrisk-upload-") as tmp:
+        try:
+            folder = uploads.unpack_bundle(data, Path(tmp))
+            with shared.lock:
+                report = load_bundle(shared.service.store, folder, on_error=on_error,
+                                     dry_run=dry_run, progress=progress)
+        except ValidationFailed as e:
+            return Check(key, False, str(e), e.report)
+        except ChainriskError as e:
+            return Check(key, False, str(e), LoadReport(source="upload"))
+    if dry_run:
+        message = tr("data.check_ok", bundle=report.bundle, errors=len(report.errors),
+                     warnings=len(report.warnings))
+    else:
+        changed = sum(c.inserted + c.updated for c in report.counts.values())
+        message = tr("data.loaded", bundle=report.bundle, changed=changed,
+                     load=report.load_id or "—")
+    return Check(key, True, message, report)
+
+
+# ---------------------------------------------------------------------- supplier lists
+
+
+def _suppliers(ctx: shell.Context) -> None:
+    tr = ctx.tr
+    st.markdown(tr("data.suppliers_help"))
+    files = st.file_uploader(tr("data.suppliers_file"), type=["csv", "xlsx"],
+                             accept_multiple_files=True, key="data_suppliers_files")
+    buyer = st.text_input(tr("data.buyer"), key="data_suppliers_buyer",
+                          help=tr("data.buyer_help"))
+    on_error = _on_error(tr, "data_suppliers_on_error")
+    if not files:
+        return
+    named = [(f.name, f.getvalue()) for f in files]
+    key = ("suppliers", tuple(f.file_id for f in files), buyer.strip(), on_error.value,
+           ctx.version)
+    check: Check | None = st.session_state.get("data_suppliers_check")
+    if check is None or check.key != key:
+        with st.spinner(tr("data.checking")):
+            check = _run_suppliers(ctx, named, buyer.strip() or None, on_error, key,
+                                   dry_run=True)
+        st.session_state["data_suppliers_check"] = check
+    _show(tr, check, dry_run=True)
+    if st.button(tr("data.confirm_suppliers"), key="data_suppliers_confirm", type="primary",
+                 disabled=not check.ok, icon=":material/upload:"):
+        bar = st.progress(0.0, text=tr("data.loading"))
+        result = _run_suppliers(ctx, named, buyer.strip() or None, on_error, key,
+                                dry_run=False, progress=_Progress(bar, tr))
+        bar.empty()
+        if result.ok:
+            st.session_state[DONE] = result.message
+            st.session_state.pop("data_suppliers_check", None)
+            st.rerun()
+        _show(tr, result, dry_run=False)
+
+
+def _run_suppliers(ctx: shell.Context, files: list[tuple[str, bytes]], buyer: str | None,
+                   on_error: OnError, key: tuple[Any, ...], *, dry_run: bool,
+                   progress: _Progress | None = None) -> Check:
+    tr = ctx.tr
+    shared = state.shared(ctx.url)
+    with tempfile.TemporaryDirectory(prefix="chainrisk-upload-") as tmp:
+        paths = uploads.write_uploads(files, Path(tmp))
+        try:
+            with shared.lock:
+                report = import_suppliers(shared.service.store, paths, buyer=buyer,
+                                          on_error=on_error, dry_run=dry_run,
+                                          progress=progress)
+        except ValidationFailed as e:
+            return Check(key, False, str(e), e.report)
+        except ChainriskError as e:
+            return Check(key, False, str(e), LoadReport(source="upload"))
+    counts = tr("data.import_counts", read=report.read, loaded=report.loaded,
+                rejected=report.rejected, merged=report.merged)
+    if dry_run:
+        message = tr("data.import_ok", counts=counts)
+    else:
+        message = tr("data.imported", counts=counts, load=report.load.load_id or "—")
+    return Check(key, True, message, report.load, report)
+
+
+# ---------------------------------------------------------------------- shared
+
+
+def _show(tr: Tr, check: Check, *, dry_run: bool) -> None:
+    if check.ok:
+        (st.info if dry_run else st.success)(check.message)
+    else:
+        st.error(check.message)
+    report = check.report
+    if check.imported is not None:
+        _import_details(tr, check.imported)
+    counts = uploads.counts_frame(report)
+    if not counts.empty:
+        st.dataframe(counts, hide_index=True, key=f"data_counts_{dry_run}", column_config={
+            "table": tr("data.col_table"), "read": tr("data.col_read"),
+            "rejected": tr("data.col_rejected"), "inserted": tr("data.col_inserted"),
+            "updated": tr("data.col_updated"), "unchanged": tr("data.col_unchanged"),
+        })
+    problems = uploads.problems_frame(report)
+    if not problems.empty:
+        heading = tr("data.problems", errors=len(report.errors), warnings=len(report.warnings))
+        st.markdown(f"**{heading}**")
+        st.dataframe(problems, hide_index=True, key=f"data_problems_{dry_run}", column_config={
+            "severity": tr("data.col_severity"), "file": tr("data.col_file"),
+            "line": tr("data.col_line"), "column": tr("data.col_column"),
+            "value": tr("data.col_value"), "reason": st.column_config.TextColumn(
+                tr("data.col_reason"), width="large"),
+        })
+        if len(report.problems) > len(problems):
+            st.caption(tr("data.more_problems", n=len(report.problems) - len(problems)))
+
+
+def _import_details(tr: Tr, imported: ImportReport) -> None:
+    lines = []
+    for sheet, mapping in imported.columns.items():
+        used = ", ".join(f"{h} → {f}" for h, f in mapping.items())
+        lines.append(f"- {tr('data.columns_used', sheet=sheet)}: {used}")
+        if imported.ignored.get(sheet):
+            lines.append(f"- {tr('data.columns_ignored', sheet=sheet)}: "
+                         + ", ".join(imported.ignored[sheet]))
+    for kind, items in imported.created.items():
+        if items:
+            shown = ", ".join(f"{n} (`{i}`)" for i, n in items[:20])
+            more = " …" if len(items) > 20 else ""
+            lines.append(f"- {tr('data.created', kind=kind, n=len(items))}: {shown}{more}")
+    for written, kind, candidate, score in imported.suggestions[:20]:
+        text = tr("data.suggestion", written=written, kind=kind, candidate=candidate,
+                  score=f"{score:.0f}")
+        lines.append(f"- {text}")
+    if lines:
+        st.markdown("\n".join(lines))
+
+
+def _history(ctx: shell.Context) -> None:
+    tr = ctx.tr
+    with shell.guard(tr):
+        info = state.info(ctx.url, ctx.version)
+    st.markdown(tr("data.store_line", url=info.url, version=info.data_version))
+    st.markdown(", ".join(f"{tr.maybe('table.' + k, k)} {v:,}" for k, v in info.counts.items()))
+    frame = uploads.history_frame(info.loads)
+    if frame.empty:
+        st.info(tr("data.no_loads"))
+        return
+    st.dataframe(frame, hide_index=True, key="data_history", column_config={
+        "id": tr("data.col_id"), "finished_at": tr("data.col_time"),
+        "bundle": tr("data.col_bundle"), "version": tr("data.col_version"),
+        "changed": tr("data.col_changed"), "rejected": tr("data.col_rejected"),
+        "on_error": tr("data.col_on_error"), "source": tr("data.col_source"),
+        "checksum": tr("data.col_checksum"),
+    })
+
+
+if __name__ == "__main__":  # run by st.navigation as a page script
+    render()

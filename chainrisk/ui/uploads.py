@@ -1,0 +1,118 @@
+"""Uploaded files on their way to the loaders: unpacking bundle zips, writing lists, reports.
+
+Nothing here touches Streamlit: the Data page hands in bytes and shows the frames.
+
+Examples
+--------
+>>> import io, zipfile, tempfile
+>>> buffer = io.BytesIO()
+>>> with zipfile.ZipFile(buffer, "w") as z:
+...     z.writestr("ic/bundle.toml", 'name = "ic"')
+...     z.writestr("ic/firms.csv", "id,name,region")
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     folder = unpack_bundle(buffer.getvalue(), Path(tmp))
+...     sorted(p.name for p in folder.iterdir())
+['bundle.toml', 'firms.csv']
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from chainrisk.errors import UsageError
+from chainrisk.ingest.report import LoadReport
+from chainrisk.store.base import LoadRecord
+
+MAX_UNPACKED = 4 * 1024**3  # a province's chain as CSV stays well below this
+PROBLEMS_SHOWN = 500
+
+
+def unpack_bundle(data: bytes, into: Path) -> Path:
+    """Return the bundle folder (the one holding bundle.toml) unpacked from zip ``data``.
+
+    Refuses entries that would land outside ``into`` and archives that unpack to more
+    than :data:`MAX_UNPACKED` bytes; raises UsageError saying what is wrong.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as e:
+        raise UsageError("the file is not a zip archive: zip the bundle folder and upload "
+                         "the .zip") from e
+    with archive:
+        total = 0
+        members = []
+        for entry in archive.infolist():
+            path = PurePosixPath(entry.filename.replace("\\", "/"))
+            if path.is_absolute() or ".." in path.parts:
+                raise UsageError(f"the zip entry {entry.filename!r} points outside the bundle")
+            if path.parts and path.parts[0] == "__MACOSX":
+                continue
+            total += entry.file_size
+            if total > MAX_UNPACKED:
+                raise UsageError("the zip unpacks to more than 4 GB: load it with "
+                                 "'chainrisk load' on the server instead")
+            members.append(entry)
+        archive.extractall(into, members=members)
+    found = sorted(into.rglob("bundle.toml"), key=lambda p: (len(p.parts), str(p)))
+    if not found:
+        raise UsageError("the zip holds no bundle.toml: zip the bundle folder itself "
+                         "(bundle.toml and the CSV files)")
+    return found[0].parent
+
+
+def safe_name(name: str) -> str:
+    """Return an uploaded file's name without folders or odd characters.
+
+    >>> safe_name("../x/供应商 名单(1).xlsx")
+    '供应商_名单_1_.xlsx'
+    """
+    base = PurePosixPath(name.replace("\\", "/")).name or "upload"
+    return re.sub(r"[^\w.\-]", "_", base)
+
+
+def write_uploads(files: Sequence[tuple[str, bytes]], into: Path) -> list[Path]:
+    """Write uploaded (name, bytes) pairs into ``into``; return the paths, names kept."""
+    paths = []
+    for name, data in files:
+        path = into / safe_name(name)
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def counts_frame(report: LoadReport) -> pd.DataFrame:
+    """Return one row per table: read, rejected, new, changed, unchanged."""
+    return pd.DataFrame.from_records(
+        [{"table": name, "read": c.read, "rejected": c.rejected, "inserted": c.inserted,
+          "updated": c.updated, "unchanged": c.unchanged} for name, c in report.counts.items()],
+        columns=["table", "read", "rejected", "inserted", "updated", "unchanged"],
+    )
+
+
+def problems_frame(report: LoadReport, limit: int = PROBLEMS_SHOWN) -> pd.DataFrame:
+    """Return the problems, errors first, in file and line order (at most ``limit``)."""
+    ordered = sorted(report.problems, key=lambda p: (p.severity.value != "error", p.file,
+                                                     p.line or 0))
+    return pd.DataFrame.from_records(
+        [{"severity": p.severity.value, "file": p.file, "line": p.line, "column": p.column,
+          "value": p.value, "reason": p.reason} for p in ordered[:limit]],
+        columns=["severity", "file", "line", "column", "value", "reason"],
+    )
+
+
+def history_frame(loads: Sequence[LoadRecord]) -> pd.DataFrame:
+    """Return the store's loads, newest first."""
+    return pd.DataFrame.from_records(
+        [{"id": r.id, "finished_at": r.finished_at.replace("T", " ")[:19], "bundle": r.bundle,
+          "version": r.version, "changed": r.changed, "rejected": r.rejected,
+          "on_error": r.on_error, "source": r.source, "checksum": r.checksum[:12]}
+         for r in loads],
+        columns=["id", "finished_at", "bundle", "version", "changed", "rejected", "on_error",
+                 "source", "checksum"],
+    )

@@ -1,0 +1,61 @@
+"""Fixtures for the UI tests: stores loaded with the sample chains, an AppTest factory."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from chainrisk.ingest.load import load_bundle
+from chainrisk.store.sqlite import SqliteStore
+from tests.conftest import BUNDLES, ROOT
+
+APP = ROOT / "app.py"
+# Streamlit's first run imports altair and friends; later runs take a fraction of this.
+TIMEOUT = 120.0
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return an SQLite file holding the ic and 5g sample chains (shared, never written)."""
+    path = tmp_path_factory.mktemp("ui") / "samples.db"
+    store = SqliteStore(path)
+    try:
+        for name in ("ic", "5g"):
+            load_bundle(store, BUNDLES / name)
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture
+def writable_store(sample_store: Path, tmp_path: Path) -> Path:
+    """Return a private copy of the sample store, for tests that load more data."""
+    path = tmp_path / "copy.db"
+    shutil.copy(sample_store, path)
+    return path
+
+
+AppFactory = Callable[..., AppTest]
+
+
+@pytest.fixture
+def make_app(monkeypatch: pytest.MonkeyPatch, sample_store: Path) -> AppFactory:
+    """Return a factory of AppTests of app.py over a store (default: the samples), in English.
+
+    The app has run once (on the overview), so that its pages are registered and
+    ``switch_page`` finds them.
+    """
+
+    def make(store: Path | None = None, lang: str = "en") -> AppTest:
+        monkeypatch.setenv("CHAINRISK_STORE", f"sqlite:///{store or sample_store}")
+        monkeypatch.setenv("CHAINRISK_LANG", lang)
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return make
