@@ -57,3 +57,21 @@ class StoreUnavailable(StoreError):
 
 class StoreSchemaError(StoreError):
     """The store's schema is missing or from another version; the message says how to fix it."""
+
+
+class LimitExceeded(InputError):
+    """An input is larger than a configured limit (file size, rows, cell, unpacked size).
+
+    The message names the limit, the value found and the setting that raises it.
+    """
+
+
+class AnalysisTimeout(ChainriskError):
+    """An analysis ran past its time limit and was stopped; nothing was changed.
+
+    The message names the limit and the setting that raises it.
+    """
+
+
+class AccessDenied(ChainriskError):
+    """The signed-in user (or nobody) may not see this chain or do this action."""
