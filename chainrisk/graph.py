@@ -74,6 +74,8 @@ class GroupKind(IntEnum):
     SITE_REGION = 6  # site -> the region it stands in
 
 
+_SITE = int(Kind.SITE)
+
 _PREFIX = {
     Kind.REGION: NodeKind.REGION.value + ":",
     Kind.FIRM: NodeKind.FIRM.value + ":",
@@ -155,7 +157,7 @@ class DependencyGraph:
 
     def is_real(self, node: int) -> bool:
         """Return whether ``node`` is a region, firm or component (not a site)."""
-        return int(self.kind[node]) != Kind.SITE
+        return self.kinds[node] != _SITE
 
     @cached_property
     def parts(self) -> list[list[int]]:
@@ -232,9 +234,19 @@ class DependencyGraph:
 
     def real_nodes(self) -> Iterator[int]:
         """Yield every node that is not synthetic, in index order."""
-        for v in range(self.n_nodes):
-            if self.kind[v] != Kind.SITE:
-                yield v
+        yield from self.real_node_list
+
+    @cached_property
+    def real_node_list(self) -> list[int]:
+        """Return every node that is not synthetic, in index order (made once)."""
+        real: list[int] = np.flatnonzero(self.kind != Kind.SITE).tolist()
+        return real
+
+    @cached_property
+    def kinds(self) -> list[int]:
+        """Return the node kinds as a list of ints (made once; fast to index in loops)."""
+        kinds: list[int] = self.kind.tolist()
+        return kinds
 
     def groups(self, node: int) -> range:
         """Return the group indices of ``node``."""
@@ -303,7 +315,7 @@ class DependencyGraph:
 
     def output_index(self, node: int) -> int:
         """Return the node shown to users for ``node`` (a site shows as its firm)."""
-        if self.kind[node] == Kind.SITE:
+        if self.kinds[node] == _SITE:
             return self.site_of[node][0]
         return node
 

@@ -40,10 +40,14 @@ from typing import Any
 
 import numpy as np
 
+from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
 from chainrisk.graph import DependencyGraph
 
 TOLERANCE = 1e-10
 _MAX_ROUNDS = 200_000
+# Node evaluations between two deadline checks outside cycles (inside a cycle: see
+# _solve_cycle). A node is usually a few members, so this is well under a millisecond.
+_CHECK_NODES = 1024
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,13 @@ class CascadeResult:
 
 
 def failed_nodes(graph: DependencyGraph, disrupted: Iterable[int]) -> set[int]:
-    """Return every node that stops working (binary model, greatest fixpoint)."""
+    """Return every node that stops working (binary model, greatest fixpoint).
+
+    Linear in the groups the failure touches (counters are kept for those only).
+    """
     lists = graph.lists
     mp = lists.member_ptr
-    alive = [mp[g + 1] - mp[g] for g in range(len(mp) - 1)]
+    alive: dict[int, int] = {}  # group -> members still working, for groups touched
     owners = lists.group_owner
     dptr = lists.dependent_ptr
     dgroups = lists.dependent_groups
@@ -119,8 +126,10 @@ def failed_nodes(graph: DependencyGraph, disrupted: Iterable[int]) -> set[int]:
         u = stack.pop()
         for i in range(dptr[u], dptr[u + 1]):
             g = dgroups[i]
-            alive[g] -= 1
-            if alive[g] == 0:
+            left = alive.get(g)
+            left = (mp[g + 1] - mp[g] if left is None else left) - 1
+            alive[g] = left
+            if left == 0:
                 owner = owners[g]
                 if owner not in failed:
                     failed.add(owner)
@@ -171,15 +180,21 @@ def resolve_disruption(graph: DependencyGraph, ids: Sequence[str]) -> list[int]:
 
 
 def simulate(
-    graph: DependencyGraph, disrupt: Sequence[str], *, tolerance: float = TOLERANCE
+    graph: DependencyGraph,
+    disrupt: Sequence[str],
+    *,
+    tolerance: float = TOLERANCE,
+    deadline: Deadline | None = None,
 ) -> CascadeResult:
     """Return output fractions after disrupting the nodes named in ``disrupt``.
 
     Regions take their sub-regions and every firm located there with them (through
-    the graph's parent and HQ groups).
+    the graph's parent and HQ groups). ``deadline`` stops a cascade that runs past
+    its time limit with AnalysisTimeout.
     """
     disrupted = resolve_disruption(graph, disrupt)
-    y = output_fractions(graph, set(disrupted), tolerance)
+    dl = (deadline or NO_LIMIT).within("the what-if cascade", graph)
+    y = output_fractions(graph, set(disrupted), tolerance, deadline=dl)
     failed = failed_nodes(graph, disrupted)
     ids = graph.ids
     return CascadeResult(
@@ -196,15 +211,37 @@ def output_fractions(
     tolerance: float = TOLERANCE,
     *,
     affected: set[int] | None = None,
+    deadline: Deadline | None = None,
 ) -> list[float]:
     """Return the output fraction of every node (by index) when ``disrupted`` are lost.
 
     ``affected`` may pass :func:`downstream_of` ``disrupted`` when the caller has it.
+    ``deadline`` is checked every few thousand node evaluations and every round of
+    the iteration around a cycle.
     """
+    return output_fractions_counted(
+        graph, disrupted, tolerance, affected=affected, deadline=deadline
+    )[0]
+
+
+def output_fractions_counted(
+    graph: DependencyGraph,
+    disrupted: set[int],
+    tolerance: float = TOLERANCE,
+    *,
+    affected: set[int] | None = None,
+    deadline: Deadline | None = None,
+) -> tuple[list[float], int]:
+    """Return :func:`output_fractions` and how many node evaluations it took.
+
+    Around a cycle a node is evaluated once per round, so the count says how much
+    work a cascade was, which the number of nodes it reaches does not.
+    """
+    dl = deadline or NO_LIMIT
     n = graph.n_nodes
     y = [1.0] * n
     if not disrupted:
-        return y
+        return y, 0
     lists = graph.lists
     gp, mp, mem = lists.group_ptr, lists.member_ptr, lists.members
     weights, summed = lists.weights, lists.summed
@@ -235,15 +272,24 @@ def output_fractions(
                 best = value
         return best
 
+    dl.check()
+    next_check = _CHECK_NODES
+    evaluations = 0
     for part in _parts_within(graph, affected):
         todo = [v for v in part if v not in settled]
         if not todo:
             continue
         if len(part) == 1:
-            y[part[0]] = evaluate(part[0])
+            v = part[0]
+            y[v] = evaluate(v)
+            evaluations += 1
+            if evaluations >= next_check:
+                dl.check()
+                next_check = evaluations + _CHECK_NODES
             continue
-        _solve_cycle(todo, y, evaluate, tolerance, gp, mp, mem, weights, summed)
-    return y
+        evaluations += _solve_cycle(todo, y, evaluate, tolerance, gp, mp, mem, weights, summed,
+                                    dl)
+    return y, evaluations
 
 
 def _parts_within(graph: DependencyGraph, nodes: set[int]) -> list[list[int]]:
@@ -265,11 +311,20 @@ def _solve_cycle(
     mem: list[int],
     weights: list[float],
     summed: list[bool],
-) -> None:
-    """Bring ``y`` on a strongly connected ``part`` to its greatest fixpoint (± tolerance)."""
+    deadline: Deadline,
+) -> int:
+    """Bring ``y`` on a strongly connected ``part`` to its greatest fixpoint (± tolerance).
+
+    Return the number of node evaluations it took.
+    """
     rounds = 0
     check_every = 20
+    # one clock read per CHECK_EVERY members evaluated, at least one per round
+    size = max(1, sum(mp[gp[v + 1]] - mp[gp[v]] for v in part))
+    clock_every = max(1, CHECK_EVERY // size)
     while rounds < _MAX_ROUNDS:
+        if rounds % clock_every == 0:
+            deadline.check()
         delta = 0.0
         for v in part:  # Gauss–Seidel from above: stays above the greatest fixpoint
             new = evaluate(v)
@@ -278,17 +333,19 @@ def _solve_cycle(
             y[v] = new
         rounds += 1
         if delta <= tolerance * 1e-3:
-            return
+            return rounds * len(part)
         if rounds % check_every == 0:
+            deadline.check()
             lower = _linear_candidate(part, y, gp, mp, mem, weights, summed)
             if (
                 lower is not None
                 and _is_post_fixpoint(part, y, lower, evaluate, tolerance)
                 and all(y[v] - lower[i] <= tolerance for i, v in enumerate(part))
             ):
-                return
+                return rounds * len(part)
             check_every = min(check_every * 2, 2000)
     # Not reached on graphs seen so far; y is still an upper bound within the last delta.
+    return rounds * len(part)
 
 
 def _linear_candidate(

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
 
 if TYPE_CHECKING:
@@ -122,21 +123,33 @@ class ConcentrationResult:
         return pd.DataFrame.from_records(records)
 
 
-def concentration(graph: DependencyGraph) -> ConcentrationResult:
-    """Return the concentration figures of every component of ``graph``."""
+def concentration(
+    graph: DependencyGraph, *, deadline: Deadline | None = None
+) -> ConcentrationResult:
+    """Return the concentration figures of every component of ``graph``.
+
+    ``deadline`` is checked every few thousand producers read.
+    """
+    dl = (deadline or NO_LIMIT).within("concentration", graph)
+    dl.check()
     home = graph.index.get(f"region:{graph.home_country}")
     rows = []
     without = []
-    for v in graph.real_nodes():
-        if graph.kind[v] != Kind.COMPONENT:
-            continue
-        group = next(
-            (g for g in graph.groups(v) if graph.group_kind[g] == GroupKind.PRODUCERS), None
-        )
+    gp, mp = graph.lists.group_ptr, graph.lists.member_ptr
+    kinds = graph.group_kind.tolist()
+    work = 0
+    next_check = CHECK_EVERY
+    for v in np.flatnonzero(graph.kind == Kind.COMPONENT).tolist():
+        group = next((g for g in range(gp[v], gp[v + 1]) if kinds[g] == GroupKind.PRODUCERS),
+                     None)
         if group is None:
             without.append(graph.ids[v])
             continue
         rows.append(_component(graph, v, group, home))
+        work += 1 + mp[group + 1] - mp[group]
+        if work >= next_check:
+            dl.check()
+            next_check = work + CHECK_EVERY
     return ConcentrationResult(tuple(rows), tuple(sorted(without)))
 
 

@@ -41,8 +41,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from chainrisk.analysis.cascade import downstream_of, output_fractions
+import numpy as np
+
+from chainrisk.analysis.cascade import downstream_of, output_fractions_counted
 from chainrisk.analysis.concentration import ConcentrationResult, concentration
+from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
 from chainrisk.analysis.structure import StructureResult, structure
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
@@ -116,6 +119,17 @@ def upstream_of(graph: DependencyGraph, nodes: tuple[int, ...]) -> set[int]:
     return seen
 
 
+def _with_ancestors(graph: DependencyGraph, region: int) -> list[int]:
+    """Return ``region`` and the regions above it (a parent cycle, which validation
+    rejects, stops the walk instead of looping)."""
+    out = [region]
+    parent = graph.region_parent.get(region)
+    while parent is not None and parent not in out:
+        out.append(parent)
+        parent = graph.region_parent.get(parent)
+    return out
+
+
 def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
     """Return DEFAULT_WEIGHTS updated with ``weights``; ValueError on unknown or negative.
 
@@ -146,6 +160,7 @@ def rank(
     struct: StructureResult | None = None,
     cascade_limit: int | None = CASCADE_LIMIT,
     cascade_budget: int | None = CASCADE_BUDGET,
+    deadline: Deadline | None = None,
 ) -> Ranking:
     """Return the criticality ranking of ``chain``'s firms, regions and components.
 
@@ -153,62 +168,79 @@ def rank(
     capacity cascade for ``output_lost`` (the most critical by the other parts first),
     and ``cascade_budget`` the nodes those cascades may evaluate in all; the rest show
     None (not computed). Precomputed ``spof``/``conc``/``struct`` results are reused.
+    ``deadline`` covers the whole ranking, the analyses it computes included.
     """
     if chain not in graph.chains:
         raise KeyError(f"unknown chain {chain!r}")
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     w = check_weights(weights or {})
-    spof = spof or single_points_of_failure(graph)
-    conc = conc or concentration(graph)
-    struct = struct or structure(graph)
+    deadline = deadline or NO_LIMIT
+    spof = spof or single_points_of_failure(graph, deadline=deadline)
+    conc = conc or concentration(graph, deadline=deadline)
+    struct = struct or structure(graph, deadline=deadline)
+    dl = deadline.within("the ranking", graph)
+    dl.check()
     targets = graph.chains[chain].targets
     target_set = set(targets)
 
     nodes_lost: dict[int, int] = defaultdict(int)
     targets_lost: dict[int, int] = defaultdict(int)
     counted = (Kind.FIRM, Kind.COMPONENT)
+    node_kinds = graph.kind.tolist()
+    work = 0
+    next_check = CHECK_EVERY
     for v in range(graph.n_nodes):
-        if graph.kind[v] == Kind.SITE:
+        if node_kinds[v] == Kind.SITE:
             continue
         is_target = v in target_set
-        is_counted = graph.kind[v] in counted
-        for x in spof.sets[v]:
-            if is_counted:
+        is_counted = node_kinds[v] in counted
+        failing = spof.sets[v]
+        if is_counted:
+            for x in failing:
                 nodes_lost[x] += 1
-            if is_target:
+        if is_target:
+            for x in failing:
                 targets_lost[x] += 1
+        work += len(failing)
+        if work >= next_check:
+            dl.check()
+            next_check = work + CHECK_EVERY
 
     sole: dict[int, int] = defaultdict(int)
-    supply_kinds = (GroupKind.BUYS, GroupKind.PRODUCERS, GroupKind.REQUIRES)
-    for g in range(graph.n_groups):
-        size = graph.member_ptr[g + 1] - graph.member_ptr[g]
-        if size == 1 and graph.group_kind[g] in supply_kinds:
-            member = int(graph.members[graph.member_ptr[g]])
-            sole[graph.output_index(member)] += 1
+    supply_kinds = [int(GroupKind.BUYS), int(GroupKind.PRODUCERS), int(GroupKind.REQUIRES)]
+    single = (np.diff(graph.member_ptr) == 1) & np.isin(graph.group_kind, supply_kinds)
+    for member in graph.members[graph.member_ptr[:-1][single]].tolist():
+        sole[graph.output_index(member)] += 1
 
-    hhi = {graph.index[r.id]: r.hhi_country for r in conc.rows}
     worst: dict[int, float] = defaultdict(float)
+    lists = graph.lists
+    group_kinds = graph.group_kind.tolist()
+    producers, site = int(GroupKind.PRODUCERS), int(Kind.SITE)
+    places: dict[int, list[int]] = {}  # region -> it and the regions above it
     for r in conc.rows:
         c = graph.index[r.id]
-        worst[c] = max(worst[c], r.hhi_country)
-        for g in graph.groups(c):
-            if graph.group_kind[g] != GroupKind.PRODUCERS:
+        hhi = r.hhi_country
+        worst[c] = max(worst[c], hhi)
+        for g in range(lists.group_ptr[c], lists.group_ptr[c + 1]):
+            if group_kinds[g] != producers:
                 continue
-            for member in graph.group_members(g):
-                member = int(member)
-                if graph.kind[member] == Kind.SITE:
+            for i in range(lists.member_ptr[g], lists.member_ptr[g + 1]):
+                member = lists.members[i]
+                if node_kinds[member] == site:
                     firm, place = graph.site_of[member]
                 else:
                     firm, place = member, graph.firm_region[member]
-                worst[firm] = max(worst[firm], hhi[c])
-                region: int | None = place
-                while region is not None:
-                    worst[region] = max(worst[region], hhi[c])
-                    region = graph.region_parent.get(region)
+                if hhi > worst[firm]:
+                    worst[firm] = hhi
+                if place not in places:
+                    places[place] = _with_ancestors(graph, place)
+                for region in places[place]:
+                    if hhi > worst[region]:
+                        worst[region] = hhi
 
-    wanted = [KINDS[kind]] if kind else list(KINDS.values())
-    candidates = [v for v in graph.real_nodes() if graph.kind[v] in wanted]
+    wanted = [int(KINDS[kind])] if kind else [int(k) for k in KINDS.values()]
+    candidates = [v for v in range(graph.n_nodes) if node_kinds[v] in wanted]
     n_targets = max(len(targets), 1)
     between = {graph.index[k]: v for k, v in struct.betweenness.items()}
     articulation = {graph.index[a] for a in struct.articulation_points}
@@ -231,11 +263,19 @@ def rank(
         if done >= limit or spent >= budget:
             output_lost[v] = None
             continue
+        dl.check()
         reach = downstream_of(graph, [v])
-        spent += len(reach)
-        y = output_fractions(graph, {v}, affected=reach)
-        output_lost[v] = sum(1.0 - y[t] for t in targets) / n_targets
         done += 1
+        if all(t not in reach or v in spof.sets[t] for t in targets):
+            # every target v reaches stops outright (y = 0), the others keep y = 1:
+            # the cascade's answer is known without running it
+            spent += len(reach)
+            output_lost[v] = targets_lost[v] / n_targets
+            continue
+        y, evaluated = output_fractions_counted(graph, {v}, affected=reach, deadline=dl)
+        # around a slow cycle a cascade evaluates its nodes many times: count every time
+        spent += max(len(reach), evaluated)
+        output_lost[v] = sum(1.0 - y[t] for t in targets) / n_targets
 
     parts: dict[str, dict[int, float]] = {
         "targets_lost_share": {v: targets_lost[v] / n_targets for v in candidates},
@@ -247,7 +287,7 @@ def rank(
     }
     score: dict[int, float] = defaultdict(float)
     for k_kind in wanted:
-        same = [v for v in candidates if graph.kind[v] == k_kind]
+        same = [v for v in candidates if node_kinds[v] == k_kind]
         for part, values in parts.items():
             top = max((values[v] for v in same), default=0.0)
             scale = 1.0 if part in ("targets_lost_share", "output_lost", "concentration") else top
@@ -255,11 +295,12 @@ def rank(
                 if scale > 0:
                     score[v] += w[part] * values[v] / scale
     ranked = sorted(candidates, key=lambda v: (-round(score[v], 12), graph.ids[v]))
+    kind_names = {int(k): k.name.lower() for k in Kind}
     rows = tuple(
         RankRow(
             rank=i + 1,
             id=graph.ids[v],
-            kind=Kind(int(graph.kind[v])).name.lower(),
+            kind=kind_names[node_kinds[v]],
             name=graph.names[v],
             name_zh=graph.names_zh[v],
             score=round(score[v], 12),

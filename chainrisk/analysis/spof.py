@@ -59,10 +59,11 @@ from maker S. Both fabs and S sit in region R.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
 from chainrisk.graph import DependencyGraph, Kind
 
 
@@ -163,11 +164,26 @@ class SpofResult:
         return v
 
 
-def single_points_of_failure(graph: DependencyGraph) -> SpofResult:
-    """Return the exact single points of failure of every node of ``graph``."""
+def single_points_of_failure(
+    graph: DependencyGraph, *, deadline: Deadline | None = None
+) -> SpofResult:
+    """Return the exact single points of failure of every node of ``graph``.
+
+    ``deadline`` is checked every :data:`~chainrisk.analysis.deadline.CHECK_EVERY`
+    units of work (an element of a set built, a dependant looked at in a cycle); when
+    it passes, AnalysisTimeout is raised and nothing is returned.
+    """
+    dl = (deadline or NO_LIMIT).within("single points of failure", graph)
     n = graph.n_nodes
-    gp, mp, mem = graph.lists.group_ptr, graph.lists.member_ptr, graph.lists.members
+    lists = graph.lists
+    gp, mp, mem = lists.group_ptr, lists.member_ptr, lists.members
+    owners, dptr, dgroups = lists.group_owner, lists.dependent_ptr, lists.dependent_groups
     sets: list[frozenset[int]] = [frozenset()] * n
+    # Work is counted in set elements built, so a very deep chain (whose sets grow
+    # with depth) is checked as often as a wide one; every set has at least its node.
+    work = 0
+    next_check = CHECK_EVERY
+    size = len  # a local name: this loop runs once per node
 
     def evaluate(v: int) -> frozenset[int]:
         acc: set[int] | None = None
@@ -188,9 +204,14 @@ def single_points_of_failure(graph: DependencyGraph) -> SpofResult:
         acc.add(v)
         return frozenset(acc)
 
+    dl.check()
     for part in graph.parts:
         if len(part) == 1 and not _self_loop(part[0], gp, mp, mem):
-            sets[part[0]] = evaluate(part[0])
+            new = sets[part[0]] = evaluate(part[0])
+            work += size(new)
+            if work >= next_check:
+                dl.check()
+                next_check = work + CHECK_EVERY
             continue
         members = set(part)
         for v in part:
@@ -201,10 +222,16 @@ def single_points_of_failure(graph: DependencyGraph) -> SpofResult:
             v = pending.popleft()
             queued.discard(v)
             new = evaluate(v)
+            work += size(new)
+            if work >= next_check:
+                dl.check()
+                next_check = work + CHECK_EVERY
             if new != sets[v]:
                 sets[v] = new
-                for u in _dependents_in(graph, v, members):
-                    if u not in queued:
+                work += dptr[v + 1] - dptr[v]
+                for i in range(dptr[v], dptr[v + 1]):
+                    u = owners[dgroups[i]]
+                    if u in members and u not in queued:
                         queued.add(u)
                         pending.append(u)
     return SpofResult(graph, tuple(sets))
@@ -212,14 +239,6 @@ def single_points_of_failure(graph: DependencyGraph) -> SpofResult:
 
 def _self_loop(v: int, gp: list[int], mp: list[int], mem: list[int]) -> bool:
     return any(mem[i] == v for g in range(gp[v], gp[v + 1]) for i in range(mp[g], mp[g + 1]))
-
-
-def _dependents_in(graph: DependencyGraph, v: int, within: set[int]) -> Iterator[int]:
-    owners = graph.group_owner
-    for g in graph.dependents(v):
-        u = int(owners[g])
-        if u in within:
-            yield u
 
 
 def spof_counts(result: SpofResult, nodes: Iterable[int]) -> dict[int, int]:
