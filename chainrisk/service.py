@@ -2,6 +2,15 @@
 
 The CLI and the UI call this; it is the only layer that both reads a store and runs
 analyses.
+
+Every public call that runs an analysis gets a time limit of
+``limits.current().analysis_seconds`` (``CHAINRISK_ANALYSIS_SECONDS``; 0 = none),
+counted from when the graph is ready: compiling the graph is linear in the store's
+rows, which the size limits bound. When the limit passes the call raises
+:class:`~chainrisk.errors.AnalysisTimeout`; a result is cached only once it is
+complete, so the service answers the next call as if nothing had happened (analyses
+that finished inside a call that then stopped, e.g. the SPOF sets of a ranking, are
+kept: they are whole).
 """
 
 from __future__ import annotations
@@ -11,11 +20,13 @@ from typing import Any
 
 from chainrisk.analysis.cascade import CascadeResult, simulate
 from chainrisk.analysis.concentration import ConcentrationResult, concentration
+from chainrisk.analysis.deadline import Deadline
 from chainrisk.analysis.ranking import Ranking, rank
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
 from chainrisk.analysis.structure import StructureResult, structure
 from chainrisk.errors import UsageError
 from chainrisk.graph import DependencyGraph
+from chainrisk.limits import current as current_limits
 from chainrisk.schema import DEFAULT_HOME_COUNTRY, TABLE_ORDER
 from chainrisk.store import open_store
 from chainrisk.store.base import Store
@@ -26,7 +37,11 @@ class RiskService:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The compiled graph, the data version it was read at, and the analyses of that
+        # very graph: a result is kept only if it was computed from the current graph, so
+        # a load that commits while an analysis runs never files an old answer as new.
         self._version: int | None = None
+        self._graph: DependencyGraph | None = None
         self._cache: dict[str, Any] = {}
 
     @classmethod
@@ -38,12 +53,17 @@ class RiskService:
         """Close the store."""
         self.store.close()
 
-    def _cached(self, key: str) -> Any:
-        version = self.store.data_version()
-        if version != self._version:
-            self._cache.clear()
-            self._version = version
-        return self._cache.get(key)
+    def _cached(self, key: str, graph: DependencyGraph) -> Any:
+        """Return the result ``key`` computed from ``graph``, or None."""
+        return self._cache.get(key) if graph is self._graph else None
+
+    def _keep(self, key: str, graph: DependencyGraph, result: Any) -> None:
+        if graph is self._graph:
+            self._cache[key] = result
+
+    def deadline(self, call: str) -> Deadline:
+        """Return a deadline for one public call named ``call``, from the limits in force."""
+        return Deadline(current_limits().analysis_seconds, call=call)
 
     def home_country(self) -> str:
         """Return the home country of the loaded bundles (CN unless they all say otherwise)."""
@@ -52,38 +72,55 @@ class RiskService:
 
     def graph(self) -> DependencyGraph:
         """Return the compiled dependency graph of the whole store."""
-        graph = self._cached("graph")
-        if graph is None:
+        if self._graph is not None and self.store.data_version() == self._version:
+            return self._graph
+
+        def read() -> tuple[int, DependencyGraph]:
+            # one snapshot: a load committing meanwhile is seen whole or not at all
             tables = {t: self.store.iter_rows(t) for t in TABLE_ORDER}
-            graph = DependencyGraph.from_tables(tables, home_country=self.home_country())
-            self._cache["graph"] = graph
-        assert isinstance(graph, DependencyGraph)
+            return self.store.data_version(), DependencyGraph.from_tables(
+                tables, home_country=self.home_country())
+
+        version, graph = self.store.snapshot(read)
+        self._version, self._graph, self._cache = version, graph, {}
         return graph
 
     def spof(self) -> SpofResult:
         """Return the single points of failure of every node."""
-        result = self._cached("spof")
+        graph = self.graph()
+        return self._spof(graph, self.deadline("the single points of failure"))
+
+    def _spof(self, graph: DependencyGraph, deadline: Deadline) -> SpofResult:
+        result = self._cached("spof", graph)
         if result is None:
-            result = single_points_of_failure(self.graph())
-            self._cache["spof"] = result
+            result = single_points_of_failure(graph, deadline=deadline)
+            self._keep("spof", graph, result)
         assert isinstance(result, SpofResult)
         return result
 
     def concentration(self) -> ConcentrationResult:
         """Return the concentration figures of every component."""
-        result = self._cached("concentration")
+        graph = self.graph()
+        return self._concentration(graph, self.deadline("the concentration figures"))
+
+    def _concentration(self, graph: DependencyGraph, deadline: Deadline) -> ConcentrationResult:
+        result = self._cached("concentration", graph)
         if result is None:
-            result = concentration(self.graph())
-            self._cache["concentration"] = result
+            result = concentration(graph, deadline=deadline)
+            self._keep("concentration", graph, result)
         assert isinstance(result, ConcentrationResult)
         return result
 
     def structure(self) -> StructureResult:
         """Return the structural views (articulation points, bridges, dominators)."""
-        result = self._cached("structure")
+        graph = self.graph()
+        return self._structure(graph, self.deadline("the structural views"))
+
+    def _structure(self, graph: DependencyGraph, deadline: Deadline) -> StructureResult:
+        result = self._cached("structure", graph)
         if result is None:
-            result = structure(self.graph())
-            self._cache["structure"] = result
+            result = structure(graph, deadline=deadline)
+            self._keep("structure", graph, result)
         assert isinstance(result, StructureResult)
         return result
 
@@ -98,14 +135,18 @@ class RiskService:
         graph = self.graph()
         self.chain_targets(chain)  # a clear error for an unknown chain
         key = f"rank:{chain}:{kind}:{sorted((weights or {}).items())}"
-        result = self._cached(key)
+        result = self._cached(key, graph)
         if result is None:
+            # one limit for the whole call, the analyses the ranking needs included
+            deadline = self.deadline(f"the ranking of chain {chain!r}")
             try:
-                result = rank(graph, chain, kind=kind, weights=weights, spof=self.spof(),
-                              conc=self.concentration(), struct=self.structure())
+                result = rank(graph, chain, kind=kind, weights=weights,
+                              spof=self._spof(graph, deadline),
+                              conc=self._concentration(graph, deadline),
+                              struct=self._structure(graph, deadline), deadline=deadline)
             except ValueError as e:
                 raise UsageError(str(e)) from e
-            self._cache[key] = result
+            self._keep(key, graph, result)
         assert isinstance(result, Ranking)
         return result
 
@@ -113,8 +154,10 @@ class RiskService:
         """Return the cascade of disrupting ``disrupt`` (ids, bare or qualified)."""
         if not disrupt:
             raise UsageError("name at least one node to disrupt, e.g. --disrupt region:NL")
+        graph = self.graph()
+        what = ", ".join(disrupt[:3]) + (" …" if len(disrupt) > 3 else "")
         try:
-            return simulate(self.graph(), disrupt)
+            return simulate(graph, disrupt, deadline=self.deadline(f"disrupting {what}"))
         except KeyError as e:
             raise UsageError(str(e.args[0])) from e
 

@@ -8,6 +8,9 @@ whose driver is imported only when such a URL is opened.
 PosixPath('data/chain.db')
 >>> parse_store_url("sqlite:////var/lib/chain.db")
 PosixPath('/var/lib/chain.db')
+
+A URL is echoed in messages only through :func:`redact_url`, so a password written
+into one never reaches a terminal or a log.
 """
 
 from __future__ import annotations
@@ -34,12 +37,36 @@ __all__ = [
     "default_store_url",
     "open_store",
     "parse_store_url",
+    "redact_url",
 ]
 
 # Kept equal to chainrisk.store.neo4j.NEO4J_SCHEMES (not imported: it imports the driver).
 NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 
 STORE_ENV = "CHAINRISK_STORE"
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with the password of its ``user:password@`` part replaced by ``***``.
+
+    >>> redact_url("neo4j://alice:s3cret@graph.example:7687/chains")
+    'neo4j://alice:***@graph.example:7687/chains'
+    >>> redact_url("alice:s3cret@graph.example:7687")
+    'alice:***@graph.example:7687'
+    >>> redact_url("sqlite:///data/chain.db")
+    'sqlite:///data/chain.db'
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority = rest[:end]
+    if "@" not in authority:
+        return url
+    userinfo, host = authority.rsplit("@", 1)
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}:***" if colon else userinfo
+    return f"{scheme}{sep}{shown}@{host}{rest[end:]}"
 
 
 def default_store_url() -> str:
@@ -59,10 +86,10 @@ def parse_store_url(url: str) -> Path:
         return Path(rest)
     if url.startswith("sqlite:"):
         raise UsageError(
-            f"{url!r} is not a store URL: write sqlite:///relative/path.db or "
+            f"{redact_url(url)!r} is not a store URL: write sqlite:///relative/path.db or "
             "sqlite:////absolute/path.db"
         )
-    raise UsageError(f"{url!r} is not an embedded-store URL")
+    raise UsageError(f"{redact_url(url)!r} is not an embedded-store URL")
 
 
 def open_store(url: str | None = None) -> Store:
@@ -83,8 +110,8 @@ def open_store(url: str | None = None) -> Store:
         path = Path(url)
         return SqliteStore(path, url=f"sqlite:///{path}")
     raise UsageError(
-        f"unknown store {url!r}: use sqlite:///path/to/chain.db (embedded) "
-        "or neo4j://host:7687"
+        f"unknown store {redact_url(url)!r}: use sqlite:///path/to/chain.db (embedded) "
+        "or neo4j://host:7687 (with the password in NEO4J_PASSWORD, never in the URL)"
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+_T = TypeVar("_T")
 
 # Yields the accepted rows of a table: its known columns in schema order, then the
 # extra-properties JSON text (or None).
@@ -59,7 +61,9 @@ class Store(Protocol):
     """A place that holds chain bundles: the embedded SQLite file or a Neo4j database.
 
     Loads are all-or-nothing and idempotent: loading the same rows again changes
-    nothing, and a failed load leaves the store as it was.
+    nothing, and a failed load (or a process killed in the middle of one) leaves the
+    store as it was. Readers never see part of a load: one read call sees one state,
+    and :meth:`snapshot` makes several read calls see the same one.
     """
 
     url: str
@@ -91,6 +95,17 @@ class Store(Protocol):
 
     def save_resolutions(self, rows: Iterable[tuple[str, str, str, str]]) -> int:
         """Upsert resolution rows; return how many changed."""
+        ...
+
+    def snapshot(self, work: Callable[[], _T]) -> _T:
+        """Return ``work()``, all the reads it makes through this store seeing one state.
+
+        Either every change of a load committed meanwhile is seen, or none: the way to
+        read several tables (the whole graph) while loads may commit. ``work`` must only
+        read, consume what it reads before returning, and may run more than once (a store
+        that cannot hold a snapshot open, such as Neo4j, runs it again when a load
+        committed while it ran). A snapshot inside a snapshot is the outer one.
+        """
         ...
 
     def iter_rows(self, table: str) -> Iterator[dict[str, Any]]:

@@ -17,7 +17,9 @@ def copy_store(source: Store, target: Store) -> list[LoadRecord]:
     The tables and the resolutions go in one load of ``target`` (all or nothing), under
     the first bundle's metadata; a store holding several bundles then records each
     other bundle's metadata in a load of its own with no rows (the Store protocol takes
-    one bundle per load). Copying again changes nothing.
+    one bundle per load). Copying again changes nothing. ``source`` is read in one
+    snapshot, so a load landing in it meanwhile is copied whole or not at all (a Neo4j
+    source is then read and copied again: the loads are idempotent).
 
     Examples
     --------
@@ -31,22 +33,25 @@ def copy_store(source: Store, target: Store) -> list[LoadRecord]:
     chainrisk.errors.UsageError: the store sqlite:///... holds no bundle: nothing to copy
     >>> a.close(); b.close()
     """
-    bundles = source.bundles()
-    if not bundles:
-        raise UsageError(f"the store {source.url} holds no bundle: nothing to copy")
-    origin = f"copy of {source.url}"
-    records = [
-        target.load(
-            _rows_of(source),
-            bundle=bundles[0],
-            source=origin,
-            checksum="",
-            resolutions=source.resolutions(),
-        )
-    ]
-    for meta in bundles[1:]:
-        records.append(target.load(_no_rows, bundle=meta, source=origin, checksum=""))
-    return records
+    def copy() -> list[LoadRecord]:
+        bundles = source.bundles()
+        if not bundles:
+            raise UsageError(f"the store {source.url} holds no bundle: nothing to copy")
+        origin = f"copy of {source.url}"
+        records = [
+            target.load(
+                _rows_of(source),
+                bundle=bundles[0],
+                source=origin,
+                checksum="",
+                resolutions=source.resolutions(),
+            )
+        ]
+        for meta in bundles[1:]:
+            records.append(target.load(_no_rows, bundle=meta, source=origin, checksum=""))
+        return records
+
+    return source.snapshot(copy)
 
 
 def _rows_of(store: Store) -> RowSource:

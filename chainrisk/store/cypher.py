@@ -90,6 +90,12 @@ BUMP_DATA_VERSION = (
     "RETURN m.data_version AS data_version"
 )
 DATA_VERSION = f"MATCH (m:{META} {{key: $key}}) RETURN m.data_version AS data_version"
+#: What a snapshot read compares before and after it reads: the data version and the
+#: number of loads (from the count store), which every committed load changes.
+READ_STATE = (
+    f"OPTIONAL MATCH (m:{META} {{key: $key}}) "
+    f"RETURN m.data_version AS data_version, COUNT {{ (:{Label.LOAD}) }} AS loads"
+)
 NEXT_LOAD_ID = f"MATCH (l:{Label.LOAD}) RETURN coalesce(max(l.id), 0) + 1 AS id"
 CREATE_LOAD = f"CREATE (l:{Label.LOAD}) SET l = $record"
 LOADS = f"MATCH (l:{Label.LOAD}) RETURN properties(l) AS record ORDER BY l.id DESC LIMIT $last"
@@ -333,6 +339,7 @@ STATEMENTS: frozenset[str] = frozenset(
         UNLOCK_META,
         BUMP_DATA_VERSION,
         DATA_VERSION,
+        READ_STATE,
         NEXT_LOAD_ID,
         CREATE_LOAD,
         LOADS,

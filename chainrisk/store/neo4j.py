@@ -22,14 +22,24 @@ may be retried on other transient errors, the row source may be called more than
 for a table (bundle workspaces can be read again).
 
 Reads page through nodes in key order, a few thousand per query, each page in its own
-read transaction: no per-node round trips and no session held open between pages (so a
-read running beside a load can see part of it, which SQLite's snapshot would not).
+read transaction: no per-node round trips and no session held open between pages.
+Neo4j reads are read-committed, not snapshots: pages read while a load commits can
+mix the states before and after it, even inside one transaction. So
+:meth:`Neo4jStore.snapshot` reads the data version and the number of loads before and
+after its reads, and reads again when a load committed in between (a few times, then
+:class:`StoreUnavailable`). What this cannot see is a commit still being applied to the
+store at the very moment of the second check (Neo4j applies a committed transaction
+while reads go on); that window is short, and the concurrency tests have not hit it.
+A load cut off before its commit (the loading process killed, the connection or the
+server gone) leaves nothing: the server rolls it back, or never logged it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +47,7 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import neo4j
 from neo4j import exceptions as nx
@@ -76,6 +86,8 @@ PASSWORD_ENV = "NEO4J_PASSWORD"
 PASSWORD_FILE_ENV = "NEO4J_PASSWORD_FILE"
 DATABASE_ENV = "NEO4J_DATABASE"
 
+# Query keys that name a credential: refused (the driver would log and echo the query).
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|cred|auth|key", re.IGNORECASE)
 WriteBackValue = str | float | int | bool | None
 _LISTS = frozenset({ColumnKind.ID_LIST, ColumnKind.TEXT_LIST})
 _FLOATS = frozenset({ColumnKind.NUMBER, ColumnKind.SHARE})
@@ -116,20 +128,26 @@ def _parse_url(url: str) -> _Target:
     """Return the parts of ``neo4j://[user@]host[:port][/database]``.
 
     The password never goes in the URL (it would end up in shell history and logs),
-    so a URL holding one is refused without being echoed.
+    so a URL holding one (as ``user:password@`` or as a query parameter named like one,
+    which the driver would send and log as routing context) is refused without being
+    echoed, and so is anything of it in the messages about a bad URL.
     """
     parts = urlsplit(url)
-    if parts.password is not None:
+    secret_in_query = any(_SECRET_KEY.search(k) for k, _ in parse_qsl(parts.query))
+    if parts.password is not None or secret_in_query:
         raise UsageError(
             "the Neo4j store URL holds a password: remove it from the URL and set "
             f"{PASSWORD_ENV} (or {PASSWORD_FILE_ENV}, a file holding it) instead"
         )
     try:
         port = parts.port or DEFAULT_PORT
-    except ValueError as e:
+    except ValueError:
+        # "neo4j://neo4j:secret" (user:password, no host) lands here: neither the value
+        # nor the ValueError quoting it goes along
         raise UsageError(
-            f"the Neo4j store URL has a bad port ({e}): write neo4j://host:7687"
-        ) from e
+            "the Neo4j store URL has a port that is not a number: write "
+            f"neo4j://host:7687 (a password goes in {PASSWORD_ENV}, never in the URL)"
+        ) from None
     if parts.scheme not in NEO4J_SCHEMES:
         raise UsageError(f"{parts.scheme}:// is not a Neo4j URL scheme: use neo4j:// or bolt://")
     if not parts.hostname:
@@ -291,6 +309,8 @@ class Neo4jStore:
     batch_size: int = 2000
     #: Nodes per read query while reading.
     page_size: int = 2000
+    #: Times :meth:`snapshot` reads before it gives up because loads keep committing.
+    snapshot_attempts: int = 8
 
     def __init__(
         self,
@@ -318,7 +338,9 @@ class Neo4jStore:
                     notifications_min_severity="OFF",
                 )
             except (ValueError, nx.ConfigurationError) as e:
-                raise UsageError(f"cannot use the Neo4j store {self.url}: {e}") from e
+                # the driver's message quotes the URI, query included: show ours instead
+                detail = str(e).replace(target.uri, self.url)
+                raise UsageError(f"cannot use the Neo4j store {self.url}: {detail}") from e
             try:
                 with self._errors():
                     driver.verify_connectivity()
@@ -327,6 +349,7 @@ class Neo4jStore:
                 raise
         self._driver = driver
         self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
+        self._in_snapshot = threading.local()
 
     def __repr__(self) -> str:
         return f"Neo4jStore({self.url!r}, user={self.user!r})"
@@ -442,6 +465,37 @@ class Neo4jStore:
 
     # ------------------------------------------------------------------ reading
 
+    def snapshot(self, work: Callable[[], _T]) -> _T:
+        """Return ``work()``, every read it makes through this store seeing one state.
+
+        Neo4j cannot hold a snapshot open, so the data version and the number of loads
+        are read before and after ``work``; when a load committed in between, ``work``
+        runs again (up to :attr:`snapshot_attempts` times, then StoreUnavailable).
+        ``work`` must only read and consume what it reads; a snapshot inside a snapshot
+        is the outer one.
+        """
+        if getattr(self._in_snapshot, "active", False):
+            return work()
+        self._in_snapshot.active = True
+        try:
+            for _ in range(self.snapshot_attempts):
+                before = self._state()
+                result = work()
+                if self._state() == before:
+                    return result
+        finally:
+            self._in_snapshot.active = False
+        raise StoreUnavailable(
+            f"loads kept committing to Neo4j at {self.url} while chainrisk read it "
+            f"({self.snapshot_attempts} reads in a row saw a load land); try again when "
+            "they are done"
+        )
+
+    def _state(self) -> tuple[int, int]:
+        """Return (data version, number of loads): what every committed load changes."""
+        record = self._records(cypher.READ_STATE, key=META_KEY)[0]
+        return int(record["data_version"] or 0), int(record["loads"])
+
     def known_ids(self, table: str) -> Iterator[str]:
         """Yield the ids of every row of a node table, in key order."""
         if table not in NODE_LABELS:
@@ -498,7 +552,10 @@ class Neo4jStore:
         return [_load_record(r["record"]) for r in self._records(cypher.LOADS, last=limit)]
 
     def info(self, last_loads: int = 10) -> StoreInfo:
-        """Return counts, bundles, chains and the most recent loads."""
+        """Return counts, bundles, chains and the most recent loads, all of one state."""
+        return self.snapshot(lambda: self._info(last_loads))
+
+    def _info(self, last_loads: int) -> StoreInfo:
         counts = self._records(cypher.COUNTS)[0]
         chains = sorted(self._records(cypher.CHAINS), key=lambda r: r["id"])
         return StoreInfo(

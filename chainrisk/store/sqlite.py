@@ -5,22 +5,33 @@ see :func:`chainrisk.schema.to_storage`), an ``extra`` JSON column for propertie
 outside the layout and the ``load_id`` that last changed the row. Re-loading a row
 that is already there with the same values touches nothing, so loads are idempotent
 and ``data_version`` moves only when data really changed.
+
+Concurrency: WAL lets any number of readers (other processes too) read while one load
+writes, without waiting. A load is one ``BEGIN IMMEDIATE … COMMIT``; a second load waits
+for the first up to ``timeout`` seconds, then fails as :class:`StoreUnavailable`.
+Every single read statement sees one committed state, and :meth:`SqliteStore.snapshot`
+makes several reads (e.g. every table of the graph) see the same one. A process killed
+at any point of a load leaves the store as it was before the load: SQLite never reads
+WAL frames that no commit closed, and the next load writes over them.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chainrisk.errors import StoreError, StoreSchemaError, StoreUnavailable
 from chainrisk.schema import TABLE_ORDER, TABLES, ColumnKind, Table, from_storage, sql_type
 from chainrisk.store.base import LoadRecord, RowSource, StoreInfo, TableChange
 
 SCHEMA_VERSION = 2
+#: Seconds a load waits for another process's load to finish before giving up.
+BUSY_TIMEOUT = 30.0
+_T = TypeVar("_T")
 _CONVERTED = frozenset(
     {ColumnKind.ID_LIST, ColumnKind.TEXT_LIST, ColumnKind.BOOL, ColumnKind.NUMBER,
      ColumnKind.SHARE}
@@ -92,21 +103,24 @@ class SqliteStore:
     >>> store.close()
     """
 
-    def __init__(self, path: Path, *, url: str | None = None) -> None:
+    def __init__(
+        self, path: Path, *, url: str | None = None, timeout: float = BUSY_TIMEOUT
+    ) -> None:
         self.path = path
         self.url = url or f"sqlite:///{path}"
+        self.timeout = timeout
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread=False: the app serves reruns and downloads from several
             # threads; its callers serialise access (chainrisk.ui.state.Shared.lock).
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0,
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=timeout,
                                         check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")
             self._ensure_schema()
         except sqlite3.DatabaseError as e:
-            raise _wrap(e, path) from e
+            raise _wrap(e, path, timeout) from e
         except OSError as e:
             raise StoreUnavailable(f"cannot create the store at {path}: {e}") from e
 
@@ -156,9 +170,35 @@ class SqliteStore:
             )
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self.conn, self.path)
+        return _Transaction(self.conn, self.path, self.timeout)
 
     # ------------------------------------------------------------------ reading
+
+    def snapshot(self, work: Callable[[], _T]) -> _T:
+        """Return ``work()``, every read it makes through this store seeing one state.
+
+        The reads run in one read transaction (``BEGIN`` … ``COMMIT``): WAL gives it
+        the state of the last load committed when it first reads, and loads committed
+        meanwhile (by other processes) stay out of it, so ``work`` sees all of a load
+        or none of it. Loads never wait for it. ``work`` must consume the iterators it
+        takes, and must not write; a snapshot inside a snapshot is the outer one.
+
+        >>> import tempfile, pathlib
+        >>> store = SqliteStore(pathlib.Path(tempfile.mkdtemp()) / "x.db")
+        >>> store.snapshot(lambda: (store.data_version(), len(list(store.iter_rows("firms")))))
+        (0, 0)
+        >>> store.close()
+        """
+        if self.conn.in_transaction:
+            return work()
+        try:
+            self.conn.execute("BEGIN DEFERRED")
+        except sqlite3.Error as e:
+            raise _wrap(e, self.path, self.timeout) from e
+        try:
+            return work()
+        finally:
+            _end_read(self.conn)
 
     def known_ids(self, table: str) -> Iterator[str]:
         """Yield the ids of every row of a node table."""
@@ -249,7 +289,10 @@ class SqliteStore:
         return [_load_record(r) for r in self.conn.execute(sql, params)]
 
     def info(self, last_loads: int = 10) -> StoreInfo:
-        """Return counts, bundles, chains and the most recent loads."""
+        """Return counts, bundles, chains and the most recent loads, all of one state."""
+        return self.snapshot(lambda: self._info(last_loads))
+
+    def _info(self, last_loads: int) -> StoreInfo:
         counts = {
             name: int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
             for name in TABLE_ORDER
@@ -406,11 +449,19 @@ def _load_record(row: tuple[Any, ...]) -> LoadRecord:
     )
 
 
-def _wrap(error: sqlite3.Error, path: Path) -> StoreError:
+def _end_read(conn: sqlite3.Connection) -> None:
+    """End a read transaction unless SQLite already has (some errors roll back)."""
+    if conn.in_transaction:
+        conn.execute("COMMIT")  # nothing was written: COMMIT only lets go of the snapshot
+
+
+def _wrap(error: sqlite3.Error, path: Path, timeout: float) -> StoreError:
     text = str(error)
     if "locked" in text or "busy" in text:
+        # SQLITE_BUSY after the busy timeout: in WAL mode only a writer holds the lock
         return StoreUnavailable(
-            f"the store {path} is busy (another load is writing); try again in a moment"
+            f"another load is running on the store {path} (waited {timeout:g} s for it "
+            "to finish); try again when it is done"
         )
     if isinstance(error, sqlite3.DatabaseError) and "not a database" in text:
         return StoreSchemaError(
@@ -420,17 +471,27 @@ def _wrap(error: sqlite3.Error, path: Path) -> StoreError:
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception, errors wrapped."""
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception, errors wrapped.
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    IMMEDIATE takes the write lock at once (waiting up to ``timeout`` for another
+    process's load), so a load never fails half-way for want of it.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, timeout: float) -> None:
         self.conn = conn
         self.path = path
+        self.timeout = timeout
 
     def __enter__(self) -> None:
+        if self.conn.in_transaction:
+            raise StoreError(
+                f"cannot write to the store {self.path} inside a snapshot read of it: "
+                "finish reading first"
+            )
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
-            raise _wrap(e, self.path) from e
+            raise _wrap(e, self.path, self.timeout) from e
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is None:
@@ -438,8 +499,8 @@ class _Transaction:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as e:
                 self.conn.execute("ROLLBACK")
-                raise _wrap(e, self.path) from e
+                raise _wrap(e, self.path, self.timeout) from e
             return
         self.conn.execute("ROLLBACK")
         if isinstance(exc, sqlite3.Error):
-            raise _wrap(exc, self.path) from exc
+            raise _wrap(exc, self.path, self.timeout) from exc
