@@ -1,7 +1,8 @@
 """The ``chainrisk`` command: parse options, call the library, render results.
 
 Only this module (and the UI) turns errors into messages. Exit status: 0 success,
-1 the input has problems (the report says which), 2 wrong usage, 3 the store failed.
+1 the input has problems (the report says which), 2 wrong usage, 3 the store failed,
+124 an analysis ran past its time limit (CHAINRISK_ANALYSIS_SECONDS).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from platformdirs import user_data_dir
 
 from chainrisk import __version__
 from chainrisk.errors import (
+    AnalysisTimeout,
     ChainriskError,
     InputError,
     StoreError,
@@ -44,6 +46,7 @@ from chainrisk.store.base import StoreInfo
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_STORE = 3
+EXIT_TIMEOUT = 124  # an analysis hit CHAINRISK_ANALYSIS_SECONDS (124, as timeout(1) exits)
 PROBLEMS_SHOWN = 50
 
 
@@ -641,15 +644,42 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _hash_password(out: TextIO, err: TextIO) -> int:
+    """Read a new password (twice at a terminal, else one line of stdin); print its hash line."""
+    import getpass
+
+    from chainrisk.auth import hash_password, password_problem
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("new password: ")
+        if getpass.getpass("the same again: ") != password:
+            raise UsageError("the two passwords differ; nothing was printed: run it again")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    problem = password_problem(password)
+    if problem:
+        raise UsageError(f"{problem}; nothing was printed: run it again")
+    out.write(f'password = "{hash_password(password)}"\n')
+    err.write("paste that line under [users.<name>] in the access policy (see "
+              "docs/security.md); the password itself is stored nowhere\n")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Serve the Streamlit app until interrupted."""
+    """Serve the Streamlit app until interrupted, or make a password hash for its policy."""
     from chainrisk import ui
 
+    if args.action == "hash-password":
+        return _hash_password(out, err)
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port} is not a TCP port: give 1..65535")
+    for warning in ui.check_access(args.host, args.policy, no_auth=args.no_auth,
+                                   store=args.store):
+        err.write(f"warning: {warning}\n")
     out.write(f"chainrisk app on http://{args.host}:{args.port}/ (Ctrl+C stops it)\n")
     out.flush()
-    return ui.run(args.host, args.port, store=args.store)
+    return ui.run(args.host, args.port, store=args.store, policy=args.policy,
+                  no_auth=args.no_auth)
 
 
 # ---------------------------------------------------------------------- parser
@@ -893,11 +923,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the app for chain chiefs in the browser",
         description="Serve the Streamlit app (overview, chain map, explorer, rankings, "
         "what-if, concentration, data) until Ctrl+C. Bound to the loopback address by "
-        "default, so only this machine can open it; nothing is fetched from the internet.",
+        "default, so only this machine can open it; nothing is fetched from the internet. "
+        "Any other address needs an access policy (--policy): users sign in and see only "
+        "their chains. 'chainrisk ui hash-password' makes the password hashes it holds.",
     )
+    p.add_argument("action", nargs="?", choices=["serve", "hash-password"], default="serve",
+                   help="serve: run the app (default); hash-password: read a new password "
+                   "(twice, never from the command line) and print its line for the policy")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only)")
+                   help="address to listen on (default 127.0.0.1: this machine only; any "
+                   "other needs --policy or --no-auth)")
     p.add_argument("--port", type=int, default=8501, help="TCP port (default 8501)")
+    p.add_argument("--policy", metavar="FILE",
+                   help="access policy (TOML: users, groups, chains, roles; default "
+                   "$CHAINRISK_POLICY); without one, access control is off")
+    p.add_argument("--no-auth", action="store_true",
+                   help="DANGEROUS: serve a network address with access control off; "
+                   "anyone who reaches the port sees every chain and can load data")
     p.set_defaults(func=cmd_ui)
     return parser
 
@@ -927,6 +969,9 @@ def main(
     except StoreError as e:
         err.write(f"store error: {e}\n")
         return EXIT_STORE
+    except AnalysisTimeout as e:
+        err.write(f"time limit: {e}\n")
+        return EXIT_TIMEOUT
     except ChainriskError as e:  # pragma: no cover - every error is one of the above
         err.write(f"error: {e}\n")
         return EXIT_INPUT

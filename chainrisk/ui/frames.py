@@ -5,12 +5,16 @@ results) and returns plain data: pandas frames with stable column keys, or small
 frozen records. Pages translate the column keys and draw; ``state.py`` caches these
 per data version. Names come in the language asked for, falling back to English where
 the data has no Chinese name.
+
+Functions that list nodes beyond one chain's components take ``visible``: the node
+indices the user may see (``scope.visible_nodes``; None: every node). Nodes outside
+it are left out of lists and counts, never just hidden from view.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +28,12 @@ from chainrisk.ui.neighbourhood import Adjacency, Neighbourhood, layered
 
 STAGES = ("upstream", "midstream", "downstream")
 KIND_NAMES = {Kind.REGION: "region", Kind.FIRM: "firm", Kind.COMPONENT: "component"}
+_KIND_NAME_OF = {int(k): name for k, name in KIND_NAMES.items()}
+Visible = Collection[int] | None  # node indices the user may see; None: every node
+
+
+def _shown(visible: Visible, v: int) -> bool:
+    return visible is None or v in visible
 
 
 # ---------------------------------------------------------------------- names
@@ -46,7 +56,7 @@ def name_by_id(graph: DependencyGraph, node_id: str, lang: str) -> str:
 
 def kind_of(graph: DependencyGraph, v: int) -> str:
     """Return 'region', 'firm' or 'component'."""
-    return KIND_NAMES.get(Kind(int(graph.kind[graph.output_index(v)])), "")
+    return _KIND_NAME_OF.get(graph.kinds[graph.output_index(v)], "")
 
 
 def country_of_firm(graph: DependencyGraph, firm: int) -> int | None:
@@ -167,12 +177,14 @@ RANK_COLUMNS = (
 )
 
 
-def ranking_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
+def ranking_frame(service: RiskService, chain: str, lang: str, visible: Visible = None
+                  ) -> pd.DataFrame:
     """Return the ranking of ``chain`` (every kind) with every part and a place column.
 
     The ranking of all kinds at once is the one the export writes, so the table and
     the download agree. ``place`` is a firm's HQ country, a region's level, empty for
-    a component; ``stage`` a component's stage; ``rank`` the position within its kind.
+    a component; ``stage`` a component's stage; ``rank`` the position within its kind
+    among the nodes shown.
     """
     graph = service.graph()
     ranking = service.rank(chain)
@@ -180,6 +192,8 @@ def ranking_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
     position: dict[str, int] = defaultdict(int)
     for r in ranking.rows:
         v = graph.index[r.id]
+        if not _shown(visible, v):
+            continue
         position[r.kind] += 1
         if r.kind == "firm":
             country = country_of_firm(graph, v)
@@ -203,9 +217,10 @@ def ranking_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
     return frame
 
 
-def top_risks(service: RiskService, chain: str, lang: str, n: int = 10) -> pd.DataFrame:
+def top_risks(service: RiskService, chain: str, lang: str, n: int = 10, visible: Visible = None
+              ) -> pd.DataFrame:
     """Return the ``n`` nodes with the highest score over all kinds, critical ones first."""
-    frame = ranking_frame(service, chain, lang)
+    frame = ranking_frame(service, chain, lang, visible)
     frame = frame[(frame["targets_lost"] > 0) | (frame["output_lost"].fillna(0) > 0)]
     return frame.sort_values(["score", "id"], ascending=[False, True]).head(n).reset_index(
         drop=True
@@ -419,7 +434,8 @@ class ComponentView:
     stops: list[str]  # chain targets it alone stops
 
 
-def component_view(service: RiskService, chain: str, component_id: str, lang: str) -> ComponentView:
+def component_view(service: RiskService, chain: str, component_id: str, lang: str,
+                   visible: Visible = None) -> ComponentView:
     """Return the producers, countries, shares and dependants of one component."""
     graph = service.graph()
     c = graph.index[component_id]
@@ -441,15 +457,16 @@ def component_view(service: RiskService, chain: str, component_id: str, lang: st
     )
     products = sorted({
         name_of(graph, int(graph.group_owner[g]), lang) for g in graph.dependents(c).tolist()
-        if graph.group_kind[g] == GroupKind.REQUIRES
+        if graph.group_kind[g] == GroupKind.REQUIRES and _shown(visible, int(graph.group_owner[g]))
     })
     buyers = []
     bought = (graph.group_kind == GroupKind.BUYS) & (graph.group_ref == c)
     for g in np.flatnonzero(bought).tolist():
         owner = int(graph.group_owner[g])
         for s in graph.group_members(g).tolist():
-            buyers.append({"buyer": name_of(graph, owner, lang),
-                           "supplier": name_of(graph, s, lang)})
+            if _shown(visible, owner) and _shown(visible, graph.output_index(s)):
+                buyers.append({"buyer": name_of(graph, owner, lang),
+                               "supplier": name_of(graph, s, lang)})
     spof = service.spof()
     stops = [
         name_of(graph, t, lang) for t in graph.chains[chain].targets if c in spof.sets[t]
@@ -532,12 +549,14 @@ class NodeView:
     stops: tuple[str, ...]  # names of chain targets (any chain) it alone stops
 
 
-def failure_counts(service: RiskService) -> list[int]:
-    """Return, for every node, how many other real nodes stop when it alone is lost."""
+def failure_counts(service: RiskService, visible: Visible = None) -> list[int]:
+    """Return, for every node, how many other (visible) real nodes stop when it alone is lost."""
     graph = service.graph()
     sets = service.spof().sets
     counts = [0] * graph.n_nodes
     for u in graph.real_nodes():
+        if not _shown(visible, u):
+            continue
         for x in sets[u]:
             if x != u:
                 counts[x] += 1
@@ -545,15 +564,19 @@ def failure_counts(service: RiskService) -> list[int]:
 
 
 def node_view(service: RiskService, adj: Adjacency, node_id: str, lang: str,
-              lost_with: list[int] | None = None) -> NodeView:
+              lost_with: list[int] | None = None, visible: Visible = None) -> NodeView:
     """Return what the explorer shows beside the graph for ``node_id``.
 
-    ``lost_with`` is :func:`failure_counts` when the caller keeps it (it is computed
-    otherwise).
+    ``lost_with`` is :func:`failure_counts` (over the same ``visible``) when the
+    caller keeps it (it is computed otherwise).
     """
     graph = service.graph()
     spof = service.spof()
     v = graph.index[node_id]
+
+    def shown(nodes: Iterable[int]) -> list[int]:
+        return [u for u in nodes if _shown(visible, u)]
+
     facts: list[tuple[str, str]] = []
     if graph.kind[v] == Kind.FIRM:
         region = graph.firm_region.get(v)
@@ -562,29 +585,30 @@ def node_view(service: RiskService, adj: Adjacency, node_id: str, lang: str,
         country = adj.firm_country.get(v)
         if country is not None:
             facts.append(("country", name_of(graph, country, lang)))
-        made = [u for u in adj.down(v).tolist() if graph.kind[u] == Kind.COMPONENT]
+        made = [u for u in shown(adj.down(v).tolist()) if graph.kind[u] == Kind.COMPONENT]
         facts.append(("makes", ", ".join(name_of(graph, u, lang) for u in made[:8])
                       + (" …" if len(made) > 8 else "")))
-        facts.append(("suppliers", f"{len(adj.up(v)):,}"))
-        customers = [u for u in adj.down(v).tolist() if graph.kind[u] == Kind.FIRM]
+        facts.append(("suppliers", f"{len(shown(adj.up(v).tolist())):,}"))
+        customers = [u for u in shown(adj.down(v).tolist()) if graph.kind[u] == Kind.FIRM]
         facts.append(("customers", f"{len(customers):,}"))
     elif graph.kind[v] == Kind.COMPONENT:
         facts.append(("stage", graph.stage.get(v, "")))
-        made_by = [u for u in adj.up(v).tolist() if graph.kind[u] == Kind.FIRM]
+        up = shown(adj.up(v).tolist())
+        made_by = [u for u in up if graph.kind[u] == Kind.FIRM]
         facts.append(("producers", f"{len(made_by):,}"))
-        facts.append(("inputs", f"{len(adj.up(v)) - len(made_by):,}"))
+        facts.append(("inputs", f"{len(up) - len(made_by):,}"))
         try:
             hhi = f"{service.concentration().row(node_id).hhi_country:,.0f}"
         except KeyError:
             hhi = "—"
         facts.append(("hhi_country", hhi))
-    counts = lost_with if lost_with is not None else failure_counts(service)
+    counts = lost_with if lost_with is not None else failure_counts(service, visible)
     facts.append(("lost_with", f"{counts[v]:,}"))
-    targets = {t for info in graph.chains.values() for t in info.targets}
+    targets = {t for info in graph.chains.values() for t in info.targets if _shown(visible, t)}
     return NodeView(
         id=node_id, name=name_of(graph, v, lang), kind=kind_of(graph, v), facts=tuple(facts),
         spofs=tuple(name_of(graph, x, lang) for x in spof.spof_indices(v)
-                    if graph.kind[x] != Kind.REGION),
+                    if graph.kind[x] != Kind.REGION and _shown(visible, graph.output_index(x))),
         stops=tuple(sorted(name_of(graph, t, lang) for t in targets
                            if t != v and v in spof.sets[t])),
     )
@@ -615,11 +639,12 @@ class ScenarioView:
 
 
 def scenario_view(
-    service: RiskService, chain: str, result: CascadeResult, lang: str
+    service: RiskService, chain: str, result: CascadeResult, lang: str, visible: Visible = None
 ) -> ScenarioView:
-    """Return the before/after of every target of ``chain`` and every node that lost output."""
+    """Return the before/after of every target of ``chain`` and every (visible) node that lost
+    output; ``failed`` counts the visible nodes that stop."""
     graph = result.graph
-    failed = set(result.failed)
+    failed = {i for i in result.failed if _shown(visible, graph.index[i])}
     info = graph.chains[chain]
     targets = []
     for roles, nodes in (("end_product", info.end_products), ("leader", info.leaders)):
@@ -634,7 +659,7 @@ def scenario_view(
         {"id": c.id, "name": name_by_id(graph, c.id, lang),
          "kind": kind_of(graph, graph.index[c.id]), "before": c.before, "after": c.after,
          "loss": c.loss, "stops": c.id in failed}
-        for c in result.changes()
+        for c in result.changes() if _shown(visible, graph.index[c.id])
     ]
     cols = ["id", "name", "kind", "before", "after", "loss", "stops"]
     return ScenarioView(
@@ -651,34 +676,41 @@ def scenario_view(
 # ---------------------------------------------------------------------- pickers
 
 
-def options(graph: DependencyGraph, kinds: Iterable[Kind], lang: str) -> dict[str, str]:
+def options(graph: DependencyGraph, kinds: Iterable[Kind], lang: str, visible: Visible = None
+            ) -> dict[str, str]:
     """Return {id: shown label} for the nodes of ``kinds``, sorted by label.
 
     Firms show their country, regions their level, so that the picker tells apart
     names that repeat.
     """
-    wanted = set(kinds)
+    wanted = {int(k) for k in kinds}
+    node_kinds = graph.kinds
     labels: dict[str, str] = {}
+    codes: dict[int, str] = {}  # HQ region -> " · country code" (a few hundred regions)
     for v in graph.real_nodes():
-        kind = Kind(int(graph.kind[v]))
-        if kind not in wanted:
+        kind = node_kinds[v]
+        if kind not in wanted or not _shown(visible, v):
             continue
         label = name_of(graph, v, lang)
         if kind == Kind.FIRM:
-            country = country_of_firm(graph, v)
-            if country is not None:
-                label += f" · {graph.ids[country].split(':', 1)[1]}"
+            place = graph.firm_region.get(v)
+            if place is not None:
+                if place not in codes:
+                    country = graph.country_of(place)
+                    codes[place] = (f" · {graph.ids[country].split(':', 1)[1]}"
+                                    if country is not None else "")
+                label += codes[place]
         elif kind == Kind.REGION:
             label += f" · {graph.ids[v].split(':', 1)[1]}"
         labels[graph.ids[v]] = label
     return dict(sorted(labels.items(), key=lambda kv: (kv[1].casefold(), kv[0])))
 
 
-def region_options(graph: DependencyGraph, lang: str) -> dict[str, str]:
+def region_options(graph: DependencyGraph, lang: str, visible: Visible = None) -> dict[str, str]:
     """Return {id: label} of the countries and provinces, countries first."""
     out: dict[str, str] = {}
     for level in ("country", "province"):
-        chosen = [v for v, lv in graph.region_level.items() if lv == level]
+        chosen = [v for v, lv in graph.region_level.items() if lv == level and _shown(visible, v)]
         for v in sorted(chosen, key=lambda v: name_of(graph, v, lang).casefold()):
             out[graph.ids[v]] = f"{name_of(graph, v, lang)} · {graph.ids[v].split(':', 1)[1]}"
     return out

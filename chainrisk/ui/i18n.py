@@ -49,6 +49,89 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "search": ("搜索{what}（输入名称中的几个字）", "Search {what} (type part of a name)"),
     "pick_placeholder": ("请选择", "Choose"),
+    "error.denied": ("无权访问：{message}", "Access denied: {message}"),
+    "error.timeout": (
+        "分析超时，已停止，未改动任何数据：{message}",
+        "The analysis took too long and was stopped; nothing was changed: {message}",
+    ),
+    "error.limit": ("超出限制：{message}", "Over a limit: {message}"),
+    "error.policy": (
+        "访问策略文件有误，应用在修正前不显示任何数据。{message}",
+        "The access policy file is wrong, so the app shows nothing until it is fixed. "
+        "{message}",
+    ),
+    # ------------------------------------------------------------------ access
+    "signin.title": ("登录", "Sign in"),
+    "signin.lead": (
+        "本应用只向获得授权的人员开放，每人只能看到其有权查看的产业链。",
+        "This app is open to authorised people only; each sees only the chains they are "
+        "allowed to see.",
+    ),
+    "signin.user": ("用户名", "User name"),
+    "signin.password": ("密码", "Password"),
+    "signin.submit": ("登录", "Sign in"),
+    "signin.checking": ("正在核对……", "Checking…"),
+    "signin.empty": ("请输入用户名和密码。", "Enter a user name and a password."),
+    "signin.failed": (
+        "用户名或密码错误。请检查后重试；同一用户名连续失败多次后，需要等待一段时间才能再试。",
+        "Wrong user name or password. Check both and try again; after several failures, "
+        "sign-in for that name pauses for a while.",
+    ),
+    "signin.wait": ("该用户名请在 {seconds} 秒后再试。",
+                    "That user name may try again in {seconds} s."),
+    "signin.oidc": ("使用单位统一身份账号登录", "Sign in with your organisation account"),
+    "signin.oidc_missing": (
+        "已在 .streamlit/secrets.toml 中配置统一身份登录（[auth]），但未安装 Authlib：请运行 "
+        "pip install 'Authlib>=1.3.2' 后重启应用。",
+        "Single sign-on is configured ([auth] in .streamlit/secrets.toml) but Authlib is "
+        "missing: run pip install 'Authlib>=1.3.2' and restart the app.",
+    ),
+    "signin.oidc_no_access": (
+        "你已以 {name} 登录，但访问策略没有给这个账号任何权限。请联系管理员把它加入策略文件，"
+        "或退出后换一个账号。",
+        "You are signed in as {name}, but the access policy gives this account no access. "
+        "Ask an administrator to add it to the policy file, or sign out and use another "
+        "account.",
+    ),
+    "signin.no_method": (
+        "访问策略中没有设置密码的用户，也没有配置统一身份登录，因此无人能够登录。管理员可用 "
+        "chainrisk ui hash-password 生成密码哈希并加入策略文件，或在 .streamlit/secrets.toml "
+        "中配置 [auth]。",
+        "Nobody can sign in: the access policy has no user with a password and single "
+        "sign-on is not configured. An administrator can add users with a hash from "
+        "chainrisk ui hash-password, or configure [auth] in .streamlit/secrets.toml.",
+    ),
+    "account.signed_in": ("已登录：{name}（{role}）", "Signed in: {name} ({role})"),
+    "account.sign_out": ("退出登录", "Sign out"),
+    "access_role.viewer": ("查看者", "viewer"),
+    "access_role.admin": ("管理员", "admin"),
+    "access.sign_in_first": ("请先登录。", "Sign in first."),
+    "access.no_chains": (
+        "你的账号目前无权查看任何已载入的产业链。请联系管理员在访问策略中授予权限。",
+        "Your account may not see any of the loaded chains yet. Ask an administrator to "
+        "grant access in the access policy.",
+    ),
+    "access.chain_refused": (
+        "所请求的产业链不在你的账号权限范围内，已改为显示你有权查看的产业链。",
+        "The chain asked for is not open to your account; showing one you may see instead.",
+    ),
+    "access.out_of_scope": (
+        "这部分内容不在你的账号可查看的产业链范围内。请在左侧选择产业链；如需更多权限，请联系管理员。",
+        "That is outside the chains your account may see. Pick a chain in the sidebar; ask "
+        "an administrator for more access.",
+    ),
+    "access.admins_only": (
+        "上传、载入数据和查看载入记录需要管理员权限。请联系管理员。",
+        "Uploading and loading data, and the load history, need the admin role. Ask an "
+        "administrator.",
+    ),
+    "access.exposed": (
+        "本应用正在网络地址 {address} 上提供服务，却没有配置访问策略，因此不显示任何数据。请用 "
+        "chainrisk ui --policy 策略文件 启动（见 docs/security.md），或只绑定 127.0.0.1。",
+        "This app is served on the network address {address} without an access policy, so "
+        "it shows nothing. Start it with chainrisk ui --policy FILE (see docs/security.md), "
+        "or bind it to 127.0.0.1 only.",
+    ),
     # ------------------------------------------------------------------ shared vocabulary
     "kind.firm": ("企业", "firm"),
     "kind.component": ("环节", "component"),
@@ -552,6 +635,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data.col_on_error": ("错误处理", "On error"),
     "data.col_source": ("来源", "Source"),
     "data.col_checksum": ("校验和", "Checksum"),
+    "data.upload_limit": (
+        "每个文件最大 {limit}（环境变量 {env} 可调整）。",
+        "Up to {limit} per file (the environment variable {env} changes it).",
+    ),
+    "data.too_big": (
+        "{name} 大小为 {size}，超过上传上限 {limit}，未做任何处理。请在服务器上用 chainrisk load "
+        "或 chainrisk import-suppliers 载入，或设置环境变量 {env} 提高上限（0 = 不限）后重启应用。",
+        "{name} is {size}, over the upload limit of {limit}; nothing was done with it. Load "
+        "it on the server with chainrisk load or chainrisk import-suppliers, or raise the "
+        "limit with the environment variable {env} (0 = no limit) and restart the app.",
+    ),
 }
 
 

@@ -77,15 +77,19 @@ class Adjacency:
                 site_firm[site] = firm
             src = site_firm[src]
         n = graph.n_nodes
-        pairs = np.unique(src * n + dst)
+        # sort, then drop repeats (np.unique hashes int64 keys: several times slower here)
+        pairs = np.sort(src * n + dst)
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
         src, dst = pairs // n, pairs % n
         up_order = np.argsort(dst, kind="stable")
         down_order = np.argsort(src, kind="stable")
         firm_country: dict[int, int] = {}
         firm_province: dict[int, int] = {}
+        places: dict[int, tuple[int | None, int | None]] = {}  # a few hundred regions
         for firm, region in graph.firm_region.items():
-            country = graph.country_of(region)
-            province = graph.province_of(region)
+            if region not in places:
+                places[region] = (graph.country_of(region), graph.province_of(region))
+            country, province = places[region]
             if country is not None:
                 firm_country[firm] = country
             if province is not None:
@@ -147,18 +151,23 @@ def neighbourhood(
     stages: Collection[str] = (),
     cap: int = MAX_VISIBLE,
     priority: Collection[int] = (),
+    visible: Collection[int] | None = None,
 ) -> Neighbourhood:
     """Return the nodes within ``up`` tiers upstream and ``down`` downstream of ``root``.
 
     ``regions`` keeps firms located in one of those countries or provinces, ``stages``
     components of those stages (empty: no filter); filtered nodes are not walked
-    through. At most ``cap`` nodes are kept, nearest tiers first and ``priority``
-    nodes first within a tier; what the cap left out is counted in ``hidden``.
+    through. ``visible`` (None: every node) bounds the walk to the nodes the user may
+    see: nothing outside it is shown, counted or walked through. At most ``cap``
+    nodes are kept, nearest tiers first and ``priority`` nodes first within a tier;
+    what the cap left out is counted in ``hidden``.
     """
     hood = Neighbourhood(root=root, tier={root: 0})
     region_set, stage_set, first = set(regions), set(stages), set(priority)
 
     def allowed(v: int) -> bool:
+        if visible is not None and v not in visible:
+            return False
         kind = adj.kind[v]
         if kind == Kind.FIRM:
             return not region_set or bool(

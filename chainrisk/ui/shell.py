@@ -1,23 +1,36 @@
-"""What every page shares: the sidebar (language, chain, store), the page list, errors.
+"""What every page shares: the sidebar (language, account, chain, store), the page list,
+errors.
 
-``app.py`` calls :func:`sidebar` and builds ``st.navigation`` from :data:`PAGES`;
-each page's ``render`` calls :func:`context` to get the store, its data version, the
-language and the chain picked in the sidebar.
+``app.py`` calls :func:`sidebar`, builds ``st.navigation`` from :func:`pages` and runs
+the page inside :func:`guard`. Each page's ``render`` calls :func:`context` to get the
+store, its data version, the language, the signed-in user's grant and the chain picked
+in the sidebar; the context refuses a chain outside the grant, whatever the session
+or the address bar says.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
-from chainrisk.errors import ChainriskError, InputError, StoreError
-from chainrisk.ui import state
+from chainrisk.auth import Grant, PolicyError
+from chainrisk.errors import (
+    AccessDenied,
+    AnalysisTimeout,
+    ChainriskError,
+    InputError,
+    LimitExceeded,
+    StoreError,
+)
+from chainrisk.ui import access, state
 from chainrisk.ui.i18n import LANGS, Tr, default_lang
+from chainrisk.ui.scope import OutOfScope
 
 
 @dataclass(frozen=True)
@@ -28,24 +41,36 @@ class PageSpec:
     title_key: str
     icon: str
     path: Path
+    admin_only: bool = False
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a page needs to draw: store URL and data version, language, chain."""
+    """What a page needs to draw: store URL and data version, language, grant, chain."""
 
     url: str
     version: int
     lang: str
     chain: str | None
     tr: Tr
+    grant: Grant
+
+    @property
+    def scope(self) -> state.Scope:
+        """Return the chains the user may see as a cache key (None: every chain)."""
+        return self.grant.key
 
     def need_chain(self) -> str:
         """Return the chain picked in the sidebar, or stop the page with a hint to load data."""
         if self.chain is None:
-            st.info(self.tr("no_data"))
+            st.info(self.tr("no_data") if self.grant.chains is None
+                    else self.tr("access.no_chains"))
             st.stop()
         return self.chain
+
+    def allowed_ids(self) -> frozenset[str] | None:
+        """Return the ids of the nodes the user may see (None: every node)."""
+        return state.allowed_ids(self.url, self.version, self.scope)
 
 
 def lang() -> str:
@@ -72,8 +97,40 @@ def _relabel_after_switch(lang: str) -> None:
     st.session_state["lang_drawn"] = lang
 
 
-def sidebar() -> str:
-    """Draw the language switch and the chain picker; return the language."""
+CHAIN_PARAM = "chain"  # ?chain=ic in the address opens that chain (if the user may see it)
+_PARAM_SEEN = "_chain_param_seen"
+
+
+def _pick_chain(chains: Sequence[str]) -> bool:
+    """Set the session's chain to one the user may see; return whether a request was refused.
+
+    A chain asked for in the address (once per new value) or left in the session (a
+    tampered or stale value) that the grant does not allow is refused, never shown.
+    """
+    refused = False
+    asked = st.query_params.get(CHAIN_PARAM)
+    if asked and asked != st.session_state.get(_PARAM_SEEN):
+        st.session_state[_PARAM_SEEN] = asked
+        if asked in chains:
+            st.session_state["chain"] = asked
+        else:
+            refused = True
+    current = st.session_state.get("chain")
+    if current not in chains:
+        refused = refused or current is not None
+        if chains:
+            st.session_state["chain"] = "ic" if "ic" in chains else chains[0]
+        else:
+            st.session_state.pop("chain", None)
+    return refused
+
+
+def sidebar() -> tuple[str, Grant | None]:
+    """Draw the language switch, the account and the chain picker; return the language and
+    the session's grant (None: a policy is on and nobody is signed in).
+
+    An unusable policy, or a network address without one, stops the app with the reason.
+    """
     if st.session_state.get("lang") not in LANGS:
         st.session_state["lang"] = default_lang(os.environ.get("CHAINRISK_LANG"))
     _relabel_after_switch(st.session_state["lang"])
@@ -83,20 +140,49 @@ def sidebar() -> str:
             format_func=lambda code: LANGS[code],
         )
     tr = Tr(lang())
+    with guard(tr):
+        grant = access.current()
+    if grant is None:
+        return tr.lang, None
     url = state.store_url()
+    refused = False
     with st.sidebar, guard(tr):
+        access.account_box(tr, grant)
         g = state.graph(url)
-        chains = sorted(g.chains)
+        chains = grant.visible(g.chains)
+        refused = _pick_chain(chains)
         if chains:
-            if st.session_state.get("chain") not in chains:
-                st.session_state["chain"] = "ic" if "ic" in chains else chains[0]
             st.selectbox(
                 tr("sidebar.chain"), chains, key="chain",
                 format_func=lambda c: _chain_name(g.chains[c].name, g.chains[c].name_zh, tr.lang),
                 help=tr("sidebar.chain_help"),
             )
-        st.caption(tr("sidebar.store", url=url, version=state.shared(url).version()))
-    return tr.lang
+        if grant.can_load:  # the store's location is for those who run it
+            st.caption(tr("sidebar.store", url=url, version=state.shared(url).version()))
+    if refused:
+        st.error(tr("access.chain_refused"))
+    return tr.lang, grant
+
+
+def pages(tr: Tr, grant: Grant | None, specs: Sequence[PageSpec]) -> list[Any]:
+    """Return the ``st.Page`` list for ``st.navigation``.
+
+    Nobody signed in: the sign-in page at every page's address (so that a link to a
+    page opens it after signing in), and nothing else. Signed in: the pages the grant
+    allows (Data only for admins).
+    """
+    if grant is None:
+        return [
+            st.Page(lambda: access.sign_in_page(Tr(lang())), title=tr("signin.title"),
+                    icon=":material/login:", url_path=spec.slug, default=i == 0)
+            for i, spec in enumerate(specs)
+        ]
+    return [
+        st.Page(spec.path, title=tr(spec.title_key), icon=spec.icon, url_path=spec.slug,
+                default=i == 0)
+        for i, spec in enumerate(specs)
+        if grant.can_load or not spec.admin_only
+    ]
 
 
 def _chain_name(name: str, name_zh: str | None, lang: str) -> str:
@@ -110,21 +196,54 @@ def chain_name(url: str, chain: str, lang: str) -> str:
 
 
 def context() -> Context:
-    """Return the store, its version, the language and the chain of this rerun."""
+    """Return the store, its version, the language, the grant and the chain of this rerun.
+
+    Stops the page when nobody is signed in, and refuses a chain the grant does not
+    allow (the sidebar has already replaced it; this is the second line).
+    """
     tr = Tr(lang())
+    with guard(tr):
+        grant = access.current()
+    if grant is None:
+        st.warning(tr("access.sign_in_first"))
+        st.stop()
     url = state.store_url()
     with guard(tr):
         version = state.shared(url).version()
         chains = state.graph(url).chains
     chain = st.session_state.get("chain")
-    return Context(url, version, tr.lang, chain if chain in chains else None, tr)
+    if isinstance(chain, str) and chain in chains and not grant.may_see(chain):
+        st.error(tr("access.out_of_scope"))
+        st.stop()
+    return Context(url, version, tr.lang, chain if chain in chains else None, tr, grant)
 
 
 @contextmanager
 def guard(tr: Tr) -> Iterator[None]:
-    """Show a library error as a message that says what to do, and stop the page."""
+    """Show a library error as a message that says what to do, and stop the page.
+
+    Refusals and limits get their own wording; no traceback and no data reach the page.
+    """
     try:
         yield
+    except OutOfScope:
+        st.error(tr("access.out_of_scope"))
+        st.stop()
+    except access.Exposed as e:
+        st.error(tr("access.exposed", address=e.address))
+        st.stop()
+    except AccessDenied as e:
+        st.error(tr("error.denied", message=str(e)))
+        st.stop()
+    except AnalysisTimeout as e:
+        st.error(tr("error.timeout", message=str(e)))
+        st.stop()
+    except PolicyError as e:
+        st.error(tr("error.policy", message=str(e)))
+        st.stop()
+    except LimitExceeded as e:
+        st.error(tr("error.limit", message=str(e)))
+        st.stop()
     except InputError as e:
         st.error(tr("error.input", message=str(e)))
         st.stop()

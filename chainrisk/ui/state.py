@@ -9,6 +9,12 @@ everything on the next rerun.
 
 Streamlit runs each session's script on its own thread, and a download's data on
 another; every call into the service goes through ``Shared.lock``.
+
+Access is enforced here, not only in the pickers: every function that answers about
+a chain or a node takes ``scope``, the chains the user may see (``Grant.key``; None:
+every chain), raises :class:`~chainrisk.ui.scope.OutOfScope` for a chain or node
+outside it, and leaves the nodes outside it out of what it returns. ``scope`` is part
+of every cache key, so one user's answer is never served to another's scope.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ from chainrisk.store import default_store_url, open_store
 from chainrisk.store.base import StoreInfo
 from chainrisk.ui import frames
 from chainrisk.ui.neighbourhood import Adjacency, Neighbourhood, neighbourhood
+from chainrisk.ui.scope import require, require_chain, visible_ids, visible_nodes
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Scope = tuple[str, ...] | None
 
 
 @dataclass(eq=False)
@@ -70,11 +78,27 @@ def adjacency(url: str, version: int) -> Adjacency:
     return shared(url).call(lambda: Adjacency.build(shared(url).service.graph()))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def failure_counts(url: str, version: int) -> list[int]:
-    """Return how many nodes stop with each node (by index), at ``version``."""
+@st.cache_resource(show_spinner=False, max_entries=16)
+def visible(url: str, version: int, scope: Scope) -> frozenset[int] | None:
+    """Return the node indices the chains ``scope`` may see (None: every node)."""
+    if scope is None:
+        return None
     s = shared(url)
-    return s.call(frames.failure_counts, s.service)
+    return s.call(lambda: visible_nodes(s.service.graph(), scope))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def allowed_ids(url: str, version: int, scope: Scope) -> frozenset[str] | None:
+    """Return the ids of :func:`visible` (None: every node)."""
+    nodes = visible(url, version, scope)
+    return None if nodes is None else visible_ids(graph(url), nodes)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def failure_counts(url: str, version: int, scope: Scope) -> list[int]:
+    """Return how many visible nodes stop with each node (by index), at ``version``."""
+    s = shared(url)
+    return s.call(frames.failure_counts, s.service, visible(url, version, scope))
 
 
 def graph(url: str) -> DependencyGraph:
@@ -94,76 +118,89 @@ def info(url: str, version: int) -> StoreInfo:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def headline(url: str, version: int, chain: str) -> frames.Headline:
+def headline(url: str, version: int, chain: str, scope: Scope) -> frames.Headline:
     """Return the overview figures of ``chain``."""
+    require_chain(scope, chain)
     s = shared(url)
     return s.call(frames.headline, s.service, chain)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def top_risks(url: str, version: int, chain: str, lang: str) -> pd.DataFrame:
+def top_risks(url: str, version: int, chain: str, lang: str, scope: Scope) -> pd.DataFrame:
     """Return the highest-scoring nodes of ``chain``."""
+    require_chain(scope, chain)
     s = shared(url)
-    return s.call(frames.top_risks, s.service, chain, lang)
+    return s.call(frames.top_risks, s.service, chain, lang, visible=visible(url, version, scope))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def ranking(url: str, version: int, chain: str, lang: str) -> pd.DataFrame:
-    """Return the whole ranking of ``chain``."""
+def ranking(url: str, version: int, chain: str, lang: str, scope: Scope) -> pd.DataFrame:
+    """Return the whole ranking of ``chain`` (the nodes ``scope`` may see)."""
+    require_chain(scope, chain)
     s = shared(url)
-    return s.call(frames.ranking_frame, s.service, chain, lang)
+    return s.call(frames.ranking_frame, s.service, chain, lang, visible(url, version, scope))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def concentration(url: str, version: int, chain: str, lang: str) -> pd.DataFrame:
+def concentration(url: str, version: int, chain: str, lang: str, scope: Scope) -> pd.DataFrame:
     """Return the concentration table of ``chain``."""
+    require_chain(scope, chain)
     s = shared(url)
     return s.call(frames.concentration_frame, s.service, chain, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def country_shares(url: str, version: int, chain: str, lang: str) -> pd.DataFrame:
+def country_shares(url: str, version: int, chain: str, lang: str, scope: Scope) -> pd.DataFrame:
     """Return (component, country, share) rows of ``chain``."""
+    require_chain(scope, chain)
     s = shared(url)
     return s.call(frames.country_shares, s.service, chain, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def countries(url: str, version: int, chain: str, lang: str) -> pd.DataFrame:
+def countries(url: str, version: int, chain: str, lang: str, scope: Scope) -> pd.DataFrame:
     """Return the per-country table of ``chain``."""
+    require_chain(scope, chain)
     s = shared(url)
     return s.call(frames.country_frame, s.service, chain, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def provinces(url: str, version: int, chain: str, lang: str) -> pd.DataFrame:
+def provinces(url: str, version: int, chain: str, lang: str, scope: Scope) -> pd.DataFrame:
     """Return the per-province table of ``chain``."""
+    require_chain(scope, chain)
     s = shared(url)
     return s.call(frames.province_frame, s.service, chain, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def chain_map(url: str, version: int, chain: str, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def chain_map(url: str, version: int, chain: str, lang: str, scope: Scope
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the chain map's nodes and links."""
+    require_chain(scope, chain)
     s = shared(url)
     return s.call(frames.chain_map, s.service, chain, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def component(url: str, version: int, chain: str, component_id: str, lang: str
+def component(url: str, version: int, chain: str, component_id: str, lang: str, scope: Scope
               ) -> frames.ComponentView:
     """Return the chain map's side panel for one component."""
+    require_chain(scope, chain)
+    require(allowed_ids(url, version, scope), [component_id])
     s = shared(url)
-    return s.call(frames.component_view, s.service, chain, component_id, lang)
+    return s.call(frames.component_view, s.service, chain, component_id, lang,
+                  visible(url, version, scope))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def options(url: str, version: int, kind: str, lang: str) -> dict[str, str]:
-    """Return {id: label} of every firm, component or region (countries and provinces)."""
+def options(url: str, version: int, kind: str, lang: str, scope: Scope) -> dict[str, str]:
+    """Return {id: label} of every visible firm, component or region (countries, provinces)."""
     g = graph(url)
+    seen = visible(url, version, scope)
     if kind == "region":
-        return frames.region_options(g, lang)
-    return frames.options(g, [Kind.FIRM if kind == "firm" else Kind.COMPONENT], lang)
+        return frames.region_options(g, lang, seen)
+    return frames.options(g, [Kind.FIRM if kind == "firm" else Kind.COMPONENT], lang, seen)
 
 
 @dataclass(frozen=True)
@@ -180,18 +217,20 @@ class Explored:
 @st.cache_data(show_spinner=False, max_entries=32)
 def explore(
     url: str, version: int, node_id: str, up: int, down: int,
-    regions: tuple[str, ...], stages: tuple[str, ...], lang: str, cap: int,
+    regions: tuple[str, ...], stages: tuple[str, ...], lang: str, cap: int, scope: Scope,
 ) -> Explored:
-    """Return the neighbourhood of ``node_id`` laid out for the explorer."""
+    """Return the neighbourhood of ``node_id`` laid out for the explorer (within ``scope``)."""
+    require(allowed_ids(url, version, scope), [node_id, *regions])
     s = shared(url)
     adj = adjacency(url, version)
+    seen = visible(url, version, scope)
 
     def build() -> Explored:
         g = s.service.graph()
         root = g.index[node_id]
         hood: Neighbourhood = neighbourhood(
             adj, root, up=up, down=down, regions=[g.index[r] for r in regions if r in g.index],
-            stages=stages, cap=cap, priority=s.service.spof().sets[root],
+            stages=stages, cap=cap, priority=s.service.spof().sets[root], visible=seen,
         )
         nodes, edges = frames.neighbourhood_frames(s.service, adj, hood, lang)
         return Explored(nodes, edges, hood.capped, hood.hidden, hood.cut_tier)
@@ -200,12 +239,13 @@ def explore(
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def node(url: str, version: int, node_id: str, lang: str) -> frames.NodeView:
+def node(url: str, version: int, node_id: str, lang: str, scope: Scope) -> frames.NodeView:
     """Return the explorer's side panel for one node."""
+    require(allowed_ids(url, version, scope), [node_id])
     s = shared(url)
     adj = adjacency(url, version)
     return s.call(frames.node_view, s.service, adj, node_id, lang,
-                  failure_counts(url, version))
+                  failure_counts(url, version, scope), visible(url, version, scope))
 
 
 def simulate(url: str, disrupt: tuple[str, ...]) -> CascadeResult:
@@ -215,8 +255,12 @@ def simulate(url: str, disrupt: tuple[str, ...]) -> CascadeResult:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def scenario(url: str, version: int, chain: str, disrupt: tuple[str, ...], lang: str
-             ) -> frames.ScenarioView:
-    """Return the what-if answer of disrupting ``disrupt`` for ``chain``."""
+def scenario(url: str, version: int, chain: str, disrupt: tuple[str, ...], lang: str,
+             scope: Scope) -> frames.ScenarioView:
+    """Return the what-if answer of disrupting ``disrupt`` for ``chain`` (within ``scope``)."""
+    require_chain(scope, chain)
+    require(allowed_ids(url, version, scope), disrupt)
     s = shared(url)
-    return s.call(lambda: frames.scenario_view(s.service, chain, simulate(url, disrupt), lang))
+    seen = visible(url, version, scope)
+    return s.call(lambda: frames.scenario_view(s.service, chain, simulate(url, disrupt), lang,
+                                               seen))

@@ -25,20 +25,57 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from chainrisk.errors import UsageError
+from chainrisk import limits
+from chainrisk.errors import LimitExceeded, UsageError
 from chainrisk.ingest.report import LoadReport
 from chainrisk.store.base import LoadRecord
 
-MAX_UNPACKED = 4 * 1024**3  # a province's chain as CSV stays well below this
 PROBLEMS_SHOWN = 500
+
+
+def size_text(n: float) -> str:
+    """Return a byte count as people read it.
+
+    >>> size_text(512), size_text(1536), size_text(200 * 1024 * 1024)
+    ('512 bytes', '1.5 KB', '200 MB')
+    """
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}".replace(".0 ", " ")
+    return f"{int(n)} bytes"
+
+
+def upload_limit_mb(limit: int | None = None) -> int | None:
+    """Return the upload limit in whole megabytes, rounded up, as Streamlit takes it.
+
+    ``limit`` defaults to the limit in force; None when there is no limit.
+
+    >>> upload_limit_mb(200 * 1024 * 1024), upload_limit_mb(1), upload_limit_mb(0)
+    (200, 1, None)
+    """
+    limit = limits.current().max_upload_bytes if limit is None else limit
+    return -(-limit // limits.MiB) if limit else None
+
+
+def oversized(files: Sequence[tuple[str, int]], limit: int | None = None
+              ) -> list[tuple[str, int]]:
+    """Return the (name, size) of each uploaded file above the upload limit (0: none is).
+
+    >>> oversized([("a.zip", 10), ("b.csv", 11)], limit=10)
+    [('b.csv', 11)]
+    """
+    limit = limits.current().max_upload_bytes if limit is None else limit
+    return [(name, size) for name, size in files if limit and size > limit]
 
 
 def unpack_bundle(data: bytes, into: Path) -> Path:
     """Return the bundle folder (the one holding bundle.toml) unpacked from zip ``data``.
 
-    Refuses entries that would land outside ``into`` and archives that unpack to more
-    than :data:`MAX_UNPACKED` bytes; raises UsageError saying what is wrong.
+    Refuses entries that would land outside ``into`` (UsageError) and archives that
+    unpack to more than the ``max_unpacked_bytes`` limit (LimitExceeded), saying what is
+    wrong and what to do.
     """
+    most = limits.current().max_unpacked_bytes
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
@@ -54,9 +91,12 @@ def unpack_bundle(data: bytes, into: Path) -> Path:
             if path.parts and path.parts[0] == "__MACOSX":
                 continue
             total += entry.file_size
-            if total > MAX_UNPACKED:
-                raise UsageError("the zip unpacks to more than 4 GB: load it with "
-                                 "'chainrisk load' on the server instead")
+            if most and total > most:
+                raise LimitExceeded(
+                    f"the zip unpacks to more than {size_text(most)} (the unpacked-size "
+                    "limit): load it with 'chainrisk load' on the server instead, or "
+                    + limits.describe("max_unpacked_bytes", most)
+                )
             members.append(entry)
         archive.extractall(into, members=members)
     found = sorted(into.rglob("bundle.toml"), key=lambda p: (len(p.parts), str(p)))

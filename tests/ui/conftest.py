@@ -46,13 +46,20 @@ AppFactory = Callable[..., AppTest]
 def make_app(monkeypatch: pytest.MonkeyPatch, sample_store: Path) -> AppFactory:
     """Return a factory of AppTests of app.py over a store (default: the samples), in English.
 
-    The app has run once (on the overview), so that its pages are registered and
-    ``switch_page`` finds them.
+    ``policy`` names an access policy file (default: none, access control off). The
+    app has run once (on the overview, or the sign-in page under a policy), so that its
+    pages are registered and ``switch_page`` finds them.
     """
 
-    def make(store: Path | None = None, lang: str = "en") -> AppTest:
+    def make(store: Path | None = None, lang: str = "en", policy: Path | None = None
+             ) -> AppTest:
         monkeypatch.setenv("CHAINRISK_STORE", f"sqlite:///{store or sample_store}")
         monkeypatch.setenv("CHAINRISK_LANG", lang)
+        monkeypatch.delenv("CHAINRISK_NO_AUTH", raising=False)
+        if policy is None:
+            monkeypatch.delenv("CHAINRISK_POLICY", raising=False)
+        else:
+            monkeypatch.setenv("CHAINRISK_POLICY", str(policy))
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         at.run()
         assert not at.exception, [e.value for e in at.exception]

@@ -259,3 +259,62 @@ def test_empty_store_says_how_to_load(make_app: AppFactory, tmp_path: Path) -> N
         _open(at, page)
     at.switch_page(PAGES["overview"]).run()
     assert "The store holds no chain yet" in at.info[0].value
+
+
+def test_an_upload_over_the_limit_is_refused_with_its_size_and_the_setting(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAINRISK_MAX_UPLOAD_BYTES", "1000")
+    at = _open(make_app(store=tmp_path / "empty.db"), "data")
+    assert "Up to 1000 bytes per file" in _texts(at)
+    data = _zip(write_bundle(tmp_path / "tiny", {}))
+    assert len(data) > 1000
+    at.file_uploader(key="data_bundle_zip").upload("tiny.zip", data, "application/zip").run()
+    assert not at.exception
+    (message,) = [e.value for e in at.error]
+    assert message.startswith(f"tiny.zip is {len(data) / 1024:.3g} KB, over the upload limit "
+                              "of 1000 bytes; nothing was done with it.")
+    assert "CHAINRISK_MAX_UPLOAD_BYTES" in message
+    assert "data_bundle_confirm" not in [b.key for b in at.button]
+    at.file_uploader(key="data_suppliers_files").upload("big.csv", b"x" * 1001, "text/csv").run()
+    assert any(e.value.startswith("big.csv is 1001 bytes, over the upload limit")
+               for e in at.error)
+
+
+def test_a_bundle_over_the_row_limit_is_refused_with_the_setting(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAINRISK_MAX_ROWS", "2")
+    at = _open(make_app(store=tmp_path / "empty.db"), "data")
+    data = _zip(write_bundle(tmp_path / "tiny", {}))
+    at.file_uploader(key="data_bundle_zip").upload("tiny.zip", data, "application/zip").run()
+    assert not at.exception
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("Over a limit: ")
+    assert "CHAINRISK_MAX_ROWS" in message
+    assert at.button(key="data_bundle_confirm").disabled
+
+
+def test_an_analysis_that_times_out_says_so(
+    make_app: AppFactory, writable_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chainrisk.errors import AnalysisTimeout
+    from chainrisk.ui import frames
+
+    def slow(*args: object, **kwargs: object) -> None:
+        raise AnalysisTimeout("the SPOF analysis ran past 600 s: set "
+                              "CHAINRISK_ANALYSIS_SECONDS higher (0 = no limit)")
+
+    said = ("The analysis took too long and was stopped; nothing was changed: the SPOF "
+            "analysis ran past 600 s: set CHAINRISK_ANALYSIS_SECONDS higher (0 = no limit)")
+    # a fresh store, so that nothing is cached; the overview asks for the concentration
+    # outside a guard of its own: the app's guard around every page catches it
+    monkeypatch.setattr(frames, "concentration_frame", slow)
+    at = make_app(store=writable_store)
+    assert not at.exception
+    assert [e.value for e in at.error] == [said]
+    assert at.title[0].value == "Integrated circuits — overview"
+    monkeypatch.setattr(frames, "ranking_frame", slow)
+    _open(at, "rankings")
+    assert [e.value for e in at.error] == [said]
+    assert not at.dataframe

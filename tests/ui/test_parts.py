@@ -201,3 +201,41 @@ def test_the_app_is_served_on_loopback_without_telemetry() -> None:
     assert line[line.index("--server.address") + 1] == "127.0.0.1"
     assert line[line.index("--browser.gatherUsageStats") + 1] == "false"
     assert line[line.index("--server.headless") + 1] == "true"
+
+
+def test_unpacking_stops_at_the_unpacked_size_limit(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from chainrisk.errors import LimitExceeded
+
+    monkeypatch.setenv("CHAINRISK_MAX_UNPACKED_BYTES", "100")
+    data = _zip({"x/bundle.toml": "name = 'x'", "x/firms.csv": "id\n" + "a\n" * 100})
+    with pytest.raises(LimitExceeded, match=r"the zip unpacks to more than 100 bytes .* set "
+                                            r"CHAINRISK_MAX_UNPACKED_BYTES to more than 100"):
+        unpack_bundle(data, tmp_path)
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+    monkeypatch.setenv("CHAINRISK_MAX_UNPACKED_BYTES", "0")
+    assert unpack_bundle(data, tmp_path).name == "x"
+
+
+def test_restricted_exports_keep_only_allowed_nodes() -> None:
+    from chainrisk.report.tables import Column, ExportTables, Table
+    from chainrisk.ui.downloads import restrict
+
+    firms = Table("firms", "Firms", "企业", "", (Column("rank", "", "", "int"),
+                                                Column("id", "", ""), Column("note", "", "")),
+                  [(1, "firm:x", "buys component:hidden"), (2, "firm:secret", ""),
+                   (3, "firm:y", "buys component:open)")])
+    spof = Table("spof", "SPOF", "单点", "", (Column("target", "", ""), Column("spof", "", ""),
+                                            Column("path", "", "")),
+                 [("component:open", "firm:x", "firm:x → firm:secret → component:open"),
+                  ("component:open", "firm:secret", "firm:secret → component:open")])
+    later = Table("new_table", "New", "新", "", (Column("id", "", ""),), [("firm:secret",)])
+    out = restrict(ExportTables({"store": "sqlite:///srv/x.db", "bundles": ["5g 1"]},
+                                (firms, spof, later)),
+                   {"firm:x", "firm:y", "component:open"})
+    assert [t.name for t in out.tables] == ["firms", "spof"]  # an unknown table is dropped
+    assert list(out.table("firms").rows) == [(1, "firm:x", "buys …"),
+                                             (2, "firm:y", "buys component:open)")]
+    assert list(out.table("spof").rows) == [
+        ("component:open", "firm:x", "firm:x → … → component:open")]
+    assert (out.metadata["store"], out.metadata["bundles"]) == ("", [])

@@ -21,7 +21,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("what-if", "page.whatif", ":material/bolt:", HERE / "whatif.py"),
     PageSpec("concentration", "page.concentration", ":material/pie_chart:",
              HERE / "concentration.py"),
-    PageSpec("data", "page.data", ":material/database:", HERE / "data.py"),
+    PageSpec("data", "page.data", ":material/database:", HERE / "data.py", admin_only=True),
 )
 
 __all__ = ["PAGES"]

@@ -34,7 +34,7 @@ def render() -> None:
     st.title(tr("map.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
     st.caption(tr("map.lead"))
     with shell.guard(tr), st.spinner(tr("working")):
-        nodes, edges = state.chain_map(ctx.url, ctx.version, chain, ctx.lang)
+        nodes, edges = state.chain_map(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
     if nodes.empty:
         st.info(tr("map.empty"))
         return
@@ -88,7 +88,7 @@ def render() -> None:
 def _component_panel(ctx: shell.Context, chain: str, component_id: str) -> None:
     tr = ctx.tr
     with shell.guard(tr):
-        view = state.component(ctx.url, ctx.version, chain, component_id, ctx.lang)
+        view = state.component(ctx.url, ctx.version, chain, component_id, ctx.lang, ctx.scope)
     st.subheader(view.name)
     left, right = st.columns([2, 3], gap="large")
     facts = [

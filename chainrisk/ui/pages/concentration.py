@@ -18,10 +18,10 @@ def render() -> None:
     st.title(tr("conc.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
     st.caption(tr("conc.lead"))
     with shell.guard(tr), st.spinner(tr("working")):
-        conc = state.concentration(ctx.url, ctx.version, chain, ctx.lang)
-        shares = state.country_shares(ctx.url, ctx.version, chain, ctx.lang)
-        countries = state.countries(ctx.url, ctx.version, chain, ctx.lang)
-        provinces = state.provinces(ctx.url, ctx.version, chain, ctx.lang)
+        conc = state.concentration(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
+        shares = state.country_shares(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
+        countries = state.countries(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
+        provinces = state.provinces(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
     if conc.empty:
         st.info(tr("conc.empty"))
         return

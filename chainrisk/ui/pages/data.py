@@ -3,6 +3,10 @@
 Every upload is first checked without writing (a dry run against the store); the
 officer reads the report and confirms, and only then is anything written — in one
 transaction, as with ``chainrisk load`` and ``chainrisk import-suppliers``.
+
+Admins only (the page is not in a viewer's menu, and refuses anyone else who reaches
+it). Uploads above the upload limit are refused with their size, the limit and the
+setting that raises it, before anything reads them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 
 import streamlit as st
 
-from chainrisk.errors import ChainriskError, ValidationFailed
+from chainrisk import limits
+from chainrisk.errors import ChainriskError, LimitExceeded, ValidationFailed
 from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.report import LoadReport
 from chainrisk.ingest.suppliers import ImportReport, import_suppliers
@@ -41,6 +46,9 @@ def render() -> None:
     ctx = shell.context()
     tr = ctx.tr
     st.title(tr("data.title"))
+    if not ctx.grant.can_load:
+        st.error(tr("access.admins_only"))
+        st.stop()
     st.caption(tr("data.lead"))
     done = st.session_state.pop(DONE, None)
     if done:
@@ -75,15 +83,37 @@ class _Progress:
         self.bar.progress(fraction, text=self.tr("data.progress", stage=stage, done=done))
 
 
+def _too_big(tr: Tr, files: list[tuple[str, int]]) -> bool:
+    """Show why each file over the upload limit is refused; return whether any was."""
+    limit = limits.current().max_upload_bytes
+    for name, size in uploads.oversized(files, limit):
+        st.error(tr("data.too_big", name=name, size=uploads.size_text(size),
+                    limit=uploads.size_text(limit), env=limits.ENV["max_upload_bytes"]))
+    return bool(uploads.oversized(files, limit))
+
+
+def _limit_caption(tr: Tr) -> None:
+    limit = limits.current().max_upload_bytes
+    if limit:
+        st.caption(tr("data.upload_limit", limit=uploads.size_text(limit),
+                      env=limits.ENV["max_upload_bytes"]))
+
+
+def _failed(tr: Tr, e: ChainriskError) -> str:
+    return tr("error.limit", message=str(e)) if isinstance(e, LimitExceeded) else str(e)
+
+
 # ---------------------------------------------------------------------- bundle
 
 
 def _bundle(ctx: shell.Context) -> None:
     tr = ctx.tr
     st.markdown(tr("data.bundle_help"))
-    upload = st.file_uploader(tr("data.bundle_file"), type=["zip"], key="data_bundle_zip")
+    upload = st.file_uploader(tr("data.bundle_file"), type=["zip"], key="data_bundle_zip",
+                              max_upload_size=uploads.upload_limit_mb())
+    _limit_caption(tr)
     on_error = _on_error(tr, "data_bundle_on_error")
-    if upload is None:
+    if upload is None or _too_big(tr, [(upload.name, upload.size)]):
         return
     data = upload.getvalue()
     key = ("bundle", upload.file_id, on_error.value, ctx.version)
@@ -119,7 +149,7 @@ def _run_bundle(ctx: shell.Context, data: bytes, on_error: OnError, key: tuple[A
         except ValidationFailed as e:
             return Check(key, False, str(e), e.report)
         except ChainriskError as e:
-            return Check(key, False, str(e), LoadReport(source="upload"))
+            return Check(key, False, _failed(tr, e), LoadReport(source="upload"))
     if dry_run:
         message = tr("data.check_ok", bundle=report.bundle, errors=len(report.errors),
                      warnings=len(report.warnings))
@@ -137,11 +167,13 @@ def _suppliers(ctx: shell.Context) -> None:
     tr = ctx.tr
     st.markdown(tr("data.suppliers_help"))
     files = st.file_uploader(tr("data.suppliers_file"), type=["csv", "xlsx"],
-                             accept_multiple_files=True, key="data_suppliers_files")
+                             accept_multiple_files=True, key="data_suppliers_files",
+                             max_upload_size=uploads.upload_limit_mb())
+    _limit_caption(tr)
     buyer = st.text_input(tr("data.buyer"), key="data_suppliers_buyer",
                           help=tr("data.buyer_help"))
     on_error = _on_error(tr, "data_suppliers_on_error")
-    if not files:
+    if not files or _too_big(tr, [(f.name, f.size) for f in files]):
         return
     named = [(f.name, f.getvalue()) for f in files]
     key = ("suppliers", tuple(f.file_id for f in files), buyer.strip(), on_error.value,
@@ -181,7 +213,7 @@ def _run_suppliers(ctx: shell.Context, files: list[tuple[str, bytes]], buyer: st
         except ValidationFailed as e:
             return Check(key, False, str(e), e.report)
         except ChainriskError as e:
-            return Check(key, False, str(e), LoadReport(source="upload"))
+            return Check(key, False, _failed(tr, e), LoadReport(source="upload"))
     counts = tr("data.import_counts", read=report.read, loaded=report.loaded,
                 rejected=report.rejected, merged=report.merged)
     if dry_run:

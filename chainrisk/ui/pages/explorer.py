@@ -27,9 +27,9 @@ def render() -> None:
     st.title(tr("explorer.title"))
     st.caption(tr("explorer.lead"))
     with shell.guard(tr):
-        firms = state.options(ctx.url, ctx.version, "firm", ctx.lang)
-        components = state.options(ctx.url, ctx.version, "component", ctx.lang)
-        regions = state.options(ctx.url, ctx.version, "region", ctx.lang)
+        firms = state.options(ctx.url, ctx.version, "firm", ctx.lang, ctx.scope)
+        components = state.options(ctx.url, ctx.version, "component", ctx.lang, ctx.scope)
+        regions = state.options(ctx.url, ctx.version, "region", ctx.lang, ctx.scope)
     nodes_labels = {**{k: f"{v} ({tr('kind.firm')})" for k, v in firms.items()},
                     **{k: f"{v} ({tr('kind.component')})" for k, v in components.items()}}
     with shell.guard(tr):
@@ -60,7 +60,7 @@ def render() -> None:
         return
     with shell.guard(tr), st.spinner(tr("working")):
         found = state.explore(ctx.url, ctx.version, root, up, down, tuple(sorted(picked_regions)),
-                              tuple(sorted(picked_stages)), ctx.lang, MAX_VISIBLE)
+                              tuple(sorted(picked_stages)), ctx.lang, MAX_VISIBLE, ctx.scope)
     if found.capped:
         st.warning(tr("explorer.capped", cap=MAX_VISIBLE, hidden=found.hidden,
                       tier=abs(found.cut_tier or 0),
@@ -94,7 +94,7 @@ def render() -> None:
     selected = _picked(event)
     shown = selected if selected is not None and selected in set(nodes["id"]) else root
     with shell.guard(tr):
-        view = state.node(ctx.url, ctx.version, shown, ctx.lang)
+        view = state.node(ctx.url, ctx.version, shown, ctx.lang, ctx.scope)
     st.subheader(view.name)
     st.caption(f"{tr('kind.' + view.kind)} · `{view.id}`")
     left, right = st.columns([2, 3], gap="large")

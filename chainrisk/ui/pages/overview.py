@@ -16,7 +16,7 @@ def render() -> None:
     st.title(tr("overview.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
     st.caption(tr("overview.lead"))
     with shell.guard(tr), st.spinner(tr("working")):
-        head = state.headline(ctx.url, ctx.version, chain)
+        head = state.headline(ctx.url, ctx.version, chain, ctx.scope)
     row1 = st.columns(3, border=True)
     row2 = st.columns(3, border=True)
     row1[0].metric(tr("overview.firms"), f"{head.firms:,}", help=tr("overview.firms_help"))
@@ -39,7 +39,7 @@ def render() -> None:
     st.subheader(tr("overview.top_risks"))
     st.caption(tr("overview.top_risks_help"))
     with shell.guard(tr), st.spinner(tr("working_rank")):
-        top = state.top_risks(ctx.url, ctx.version, chain, ctx.lang)
+        top = state.top_risks(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
     regions = top["kind"] == "region"
     top = as_points(translate_column(top, "kind", tr, "kind"), ["output_lost"])
     top.loc[regions, "place"] = [tr.maybe(f"level.{p}", p) for p in top.loc[regions, "place"]]
@@ -65,7 +65,7 @@ def render() -> None:
     )
     st.subheader(tr("overview.concentrated"))
     st.caption(tr("overview.concentrated_help"))
-    conc = state.concentration(ctx.url, ctx.version, chain, ctx.lang).head(8)
+    conc = state.concentration(ctx.url, ctx.version, chain, ctx.lang, ctx.scope).head(8)
     conc = as_points(conc, ["top_country_share", "top_share", "foreign_share"])
     st.dataframe(
         conc[["name", "hhi_country", "top_country", "top_country_share", "top_producer",
@@ -83,7 +83,9 @@ def render() -> None:
     )
     info = state.info(ctx.url, ctx.version)
     last = info.loads[0].finished_at.replace("T", " ")[:16] + " UTC" if info.loads else "—"
-    bundles = ", ".join(f"{b['name']} {b.get('version', '')}".strip() for b in info.bundles)
+    # which bundles are loaded is told only to those who may see every chain
+    bundles = ", ".join(f"{b['name']} {b.get('version', '')}".strip() for b in info.bundles
+                        ) if ctx.scope is None else ""
     st.caption(tr("overview.data_line", version=info.data_version, last=last,
                   bundles=bundles or "—"))
 

@@ -26,7 +26,7 @@ def render() -> None:
     st.title(tr("rank.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
     st.caption(tr("rank.lead"))
     with shell.guard(tr), st.spinner(tr("working_rank")):
-        frame = state.ranking(ctx.url, ctx.version, chain, ctx.lang)
+        frame = state.ranking(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
     kind = st.segmented_control(
         tr("rank.kind"), list(KINDS), key="rank_kind", default="firm", required=True,
         format_func=lambda k: tr(f"kinds.{k}"),
@@ -90,11 +90,14 @@ def render() -> None:
     st.caption(tr("rank.download_help"))
     shared = state.shared(ctx.url)
     d1, d2, d3 = st.columns(3)
-    d1.download_button(tr("rank.xlsx"), downloads.export_bytes(shared, chain, ".xlsx", ctx.lang),
+    allowed = ctx.allowed_ids()
+    d1.download_button(tr("rank.xlsx"), downloads.export_bytes(shared, chain, ".xlsx", ctx.lang,
+                                                               allowed=allowed),
                        file_name=f"chainrisk-{chain}.xlsx", key="rank_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:")
-    d2.download_button(tr("rank.csv_zip"), downloads.export_bytes(shared, chain, ".zip", ctx.lang),
+    d2.download_button(tr("rank.csv_zip"), downloads.export_bytes(shared, chain, ".zip", ctx.lang,
+                                                                  allowed=allowed),
                        file_name=f"chainrisk-{chain}-csv.zip", key="rank_zip",
                        mime="application/zip", on_click="ignore", icon=":material/download:")
     d3.download_button(tr("rank.csv_view"), downloads.frame_csv(_export_view(rows)),

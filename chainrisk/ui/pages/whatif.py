@@ -35,9 +35,9 @@ def render() -> None:
     st.title(tr("whatif.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
     st.caption(tr("whatif.lead"))
     with shell.guard(tr):
-        firms = state.options(ctx.url, ctx.version, "firm", ctx.lang)
-        regions = state.options(ctx.url, ctx.version, "region", ctx.lang)
-        components = state.options(ctx.url, ctx.version, "component", ctx.lang)
+        firms = state.options(ctx.url, ctx.version, "firm", ctx.lang, ctx.scope)
+        regions = state.options(ctx.url, ctx.version, "region", ctx.lang, ctx.scope)
+        components = state.options(ctx.url, ctx.version, "component", ctx.lang, ctx.scope)
     c1, c2, c3 = st.columns(3)
     with c1:
         picked_firms = pick_many(tr("whatif.firms"), firms, "whatif_firms", tr,
@@ -51,7 +51,7 @@ def render() -> None:
     disrupt = tuple(sorted([*picked_firms, *picked_regions, *picked_components]))
     if disrupt:
         with shell.guard(tr), st.spinner(tr("working")):
-            view = state.scenario(ctx.url, ctx.version, chain, disrupt, ctx.lang)
+            view = state.scenario(ctx.url, ctx.version, chain, disrupt, ctx.lang, ctx.scope)
         _answer(ctx, chain, disrupt, view)
     else:
         st.info(tr("whatif.pick_first"))
@@ -101,7 +101,8 @@ def _answer(ctx: shell.Context, chain: str, disrupt: tuple[str, ...], view: Any)
               on_click=_save, args=(default, chain, disrupt, view.targets))
     shared = state.shared(ctx.url)
     s3.download_button(tr("whatif.xlsx"),
-                       downloads.export_bytes(shared, chain, ".xlsx", ctx.lang, disrupt),
+                       downloads.export_bytes(shared, chain, ".xlsx", ctx.lang, disrupt,
+                                              allowed=ctx.allowed_ids()),
                        file_name=f"chainrisk-{chain}-scenario.xlsx", key="whatif_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:")
@@ -140,9 +141,11 @@ def _saved(ctx: shell.Context, chain: str) -> None:
             **{n: percent_column(n, width=None) for n in picked},
         })
         graph = state.graph(ctx.url)
+        allowed = ctx.allowed_ids()
         sep = "、" if ctx.lang == "zh" else ", "
         for n in picked:
-            names = [name_by_id(graph, i, ctx.lang) or i for i in mine[n]["disrupt"]]
+            names = [name_by_id(graph, i, ctx.lang) or i for i in mine[n]["disrupt"]
+                     if allowed is None or i in allowed]
             st.caption(f"**{n}**: " + sep.join(names))
     with right:
         hit = frame.groupby("name")["after"].min()
