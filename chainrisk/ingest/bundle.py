@@ -10,13 +10,16 @@ workspace in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
 import re
 import shutil
 import sqlite3
 import tempfile
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -26,8 +29,15 @@ from typing import Any
 
 import yaml
 
-from chainrisk.errors import BundleError
-from chainrisk.ingest.csvfile import DEFAULT_ENCODING, FileProblem, iter_records
+from chainrisk import limits
+from chainrisk.errors import BundleError, UsageError
+from chainrisk.ingest.csvfile import (
+    DEFAULT_ENCODING,
+    FileProblem,
+    check_encoding,
+    check_file_size,
+    iter_records,
+)
 from chainrisk.ingest.report import LoadReport, RejectedRow
 from chainrisk.ingest.values import ValueProblem, normalise_text, parse_cell, parse_id
 from chainrisk.schema import (
@@ -48,6 +58,10 @@ KnownIds = Callable[[str], Iterable[str]]
 
 _BATCH = 5000
 _COUNTRY_ID = re.compile(r"^[A-Z]{2}$")
+# bundle.toml holds a few lines; a bigger one is a mistake, and YAML aliases can make a
+# small file expand without end when it is written back out as JSON.
+META_MAX_BYTES = 1 << 20
+META_MAX_VALUES = 100_000
 
 
 @dataclass(frozen=True)
@@ -173,6 +187,49 @@ class StagedBundle:
 # --------------------------------------------------------------------------- metadata
 
 
+class MetaProblem(ValueError):
+    """Metadata that cannot be kept as JSON (too large, self-referring); says why."""
+
+
+def plain(value: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """Return ``value`` (parsed TOML or YAML) as plain JSON data.
+
+    Dates become ISO text, non-finite numbers and other scalars their text, sets and
+    tuples lists, keys text; nulls inside lists and tables are left out, since the
+    bundle.toml that ``dump`` writes cannot hold them. Raises MetaProblem past
+    ``META_MAX_VALUES`` values (YAML aliases can repeat a list without end) or 100
+    levels of nesting.
+
+    >>> plain({"when": dt.date(2024, 5, 1), 1: {2, 1}, "x": float("inf"), "n": [None]})
+    {'when': '2024-05-01', '1': [1, 2], 'x': 'inf', 'n': []}
+    """
+    budget = budget if budget is not None else [META_MAX_VALUES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise MetaProblem(
+            f"it expands to more than {META_MAX_VALUES:,} values (YAML aliases?)"
+        )
+    if depth > 100:
+        raise MetaProblem("it is nested more than 100 levels deep")
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {
+            str(k): plain(v, budget, depth + 1) for k, v in value.items() if v is not None
+        }
+    if isinstance(value, set | frozenset):
+        return sorted((plain(v, budget, depth + 1) for v in value if v is not None), key=repr)
+    if isinstance(value, list | tuple):
+        return [plain(v, budget, depth + 1) for v in value if v is not None]
+    if isinstance(value, bytes):
+        raise MetaProblem("it holds binary data (!!binary); write text instead")
+    return str(value)
+
+
 def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
     """Return the bundle's metadata; problems go to ``report``."""
     found = [folder / name for name in BUNDLE_FILES if (folder / name).is_file()]
@@ -186,10 +243,29 @@ def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
         return BundleMeta(name=folder.name)
     path = found[0]
     try:
+        size = path.stat().st_size
+        if size > META_MAX_BYTES:
+            report.error(
+                path.name,
+                f"is {size:,} bytes; metadata takes a few lines (at most "
+                f"{META_MAX_BYTES:,} bytes): keep name, version, sources and the like there",
+            )
+            return BundleMeta(name=folder.name)
         text = path.read_text(encoding="utf-8-sig")
         data: Any = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        data = plain(data)
     except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
         report.error(path.name, f"cannot be read: {e}; fix the syntax (it must be UTF-8)")
+        return BundleMeta(name=folder.name)
+    except MetaProblem as e:
+        report.error(path.name, f"cannot be kept: {e}; write plain text, numbers, lists "
+                     "and tables")
+        return BundleMeta(name=folder.name)
+    except RecursionError:
+        report.error(path.name, "is nested too deeply to read; keep the metadata flat")
+        return BundleMeta(name=folder.name)
+    except OSError as e:
+        report.error(path.name, f"cannot be read: {e.strerror or e}")
         return BundleMeta(name=folder.name)
     if data is None:
         data = {}
@@ -265,14 +341,25 @@ def _header_names(cells: list[str]) -> list[str]:
     return [normalise_text(c).lower() or f"column_{i + 1}" for i, c in enumerate(cells)]
 
 
+def _listed(names: list[str], most: int = 20, width: int = 60) -> str:
+    """Return ``names`` joined for a message: at most ``most``, each cut to ``width``.
+
+    >>> _listed(["a", "b" * 70, "c"], most=2, width=5)
+    'a, bbbb… (and 1 more)'
+    """
+    shown = [n if len(n) <= width else n[: width - 1] + "…" for n in names[:most]]
+    more = f" (and {len(names) - most:,} more)" if len(names) > most else ""
+    return ", ".join(shown) + more
+
+
 def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | None:
     """Return the normalised column names of a header row, or None when unusable."""
     names = _header_names(cells)
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted(n for n, times in Counter(names).items() if times > 1)
     if dupes:
         report.error(
             table.filename,
-            f"the header names {', '.join(dupes)} more than once: each column once",
+            f"the header names {_listed(dupes)} more than once: each column once",
             line=1,
         )
         return None
@@ -285,7 +372,7 @@ def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | N
         report.error(
             table.filename,
             f"missing required column(s): {', '.join(hints)}; the header has "
-            f"{', '.join(names)}. Required: {', '.join(c.name for c in table.required_columns)}",
+            f"{_listed(names)}. Required: {', '.join(c.name for c in table.required_columns)}",
             line=1,
         )
         return None
@@ -293,7 +380,7 @@ def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | N
     if unknown:
         report.warn(
             table.filename,
-            f"column(s) {', '.join(unknown)} are not part of the layout; kept as extra "
+            f"column(s) {_listed(unknown)} are not part of the layout; kept as extra "
             "properties",
             line=1,
         )
@@ -743,6 +830,15 @@ def read_bundle(
             f"{folder} is a file: a bundle is a folder holding regions.csv, firms.csv, "
             "components.csv and bundle.toml"
         )
+    try:
+        check_encoding(encoding)
+    except FileProblem as e:
+        raise UsageError(f"--encoding: {e}") from e
+    lim = limits.current()
+    for name in TABLE_ORDER:
+        path = folder / TABLES[name].filename
+        if path.is_file():
+            check_file_size(path, lim)  # before anything reads it, the checksum included
     report = LoadReport(source=str(folder.resolve()))
     meta = read_meta(folder, report)
     report.bundle = meta.name

@@ -173,6 +173,11 @@ def normalise_name(text: str) -> str:
     """
     if not text.strip():
         return ""
+    if len(text) > NAME_KEY_CHARS:
+        # No firm is named in a thousand characters; the full rules on such a text
+        # cost time that grows with the square of its length (nested brackets, legal
+        # forms repeated), so it is only folded and compacted.
+        return _compact(_fold(text)) or text.strip()
     key = _name_step(text)
     # One pass can expose more to strip ("华为 S.A." → "华为sa" → "华为"); a fixpoint
     # makes the key idempotent. Every further pass only removes characters.
@@ -182,6 +187,12 @@ def normalise_name(text: str) -> str:
             break
         key = again
     return key
+
+
+NAME_KEY_CHARS = 1000
+"""Names longer than this are keyed by folding alone (see :func:`normalise_name`)."""
+_PLACE_CHARS = 200
+_HEADER_CHARS = 200
 
 
 def _name_step(text: str) -> str:
@@ -370,6 +381,8 @@ _PART_SEPARATORS = re.compile(r"[,;/|·•、()\[\]{}\n\r\t]+")
 
 def _place_key(text: str) -> str:
     key = _compact(_fold(text))
+    if len(key) > _PLACE_CHARS:
+        return key  # no place is named so long; see NAME_KEY_CHARS
     stripped = True
     while stripped:
         stripped = False
@@ -485,7 +498,7 @@ class PlaceIndex:
     def candidates(self, text: str) -> tuple[str, ...]:
         """Return every region id ``text`` may name (several when it is ambiguous)."""
         key = _place_key(text)
-        if not key:
+        if not key or len(key) > _PLACE_CHARS:
             return ()
         if key in self._keys:
             return self._keys[key]
@@ -503,7 +516,7 @@ class PlaceIndex:
         (True, False)
         """
         key = _place_key(text)
-        if not key:
+        if not key or len(key) > _PLACE_CHARS:
             return False
         if key in self._keys:
             return True
@@ -614,9 +627,29 @@ _UNIT_WORDS = tuple(
         reverse=True,
     )
 )
-_UNIT_AFTER_SEPARATOR = re.compile(
-    r"[\s/\\_:\-]+(元|件|个|個|台|套|片|只|吨|噸|万|萬|千|k|%|‰)\s*$"
-)
+# The one-character units, and what may separate them from the header word.
+_UNIT_CHARS = frozenset("元件个個台套片只吨噸万萬千k%‰")
+_UNIT_SEPARATORS = frozenset("/\\_:-")
+
+
+def _unit_after_separator(text: str) -> tuple[int, str] | None:
+    """Return (where the separators start, unit) for text ending ``<separators><unit>``.
+
+    The same as matching ``[\\s/\\\\_:\\-]+(unit)\\s*$``, in one pass from the end:
+    the regular expression took time quadratic in the length of a run of separators.
+
+    >>> _unit_after_separator("采购额 / 元 "), _unit_after_separator("部件")
+    ((3, '元'), None)
+    """
+    end = len(text.rstrip())
+    if end < 2 or text[end - 1] not in _UNIT_CHARS:
+        return None
+    start = end - 1
+    while start > 0 and (text[start - 1].isspace() or text[start - 1] in _UNIT_SEPARATORS):
+        start -= 1
+    return (start, text[end - 1]) if start < end - 1 else None
+
+
 _UNIT_LABEL = re.compile(r"^(?:单位|單位|unit|units|in)\s*[:]?\s*")
 
 
@@ -628,9 +661,14 @@ def header_key(text: str) -> str:
     >>> header_key("% of purchases")
     'ofpurchases'
     """
+    if len(text) > _HEADER_CHARS:
+        # Not a header: no need to look for numbering and units.
+        return _compact(_fold(text))
     folded = _ITEM_NUMBER.sub("", _fold(text))
     folded = _BRACKETED.sub(" ", folded)
-    folded = _UNIT_AFTER_SEPARATOR.sub("", folded)
+    after_separator = _unit_after_separator(folded)
+    if after_separator is not None:
+        folded = folded[: after_separator[0]]
     key = _compact(folded)
     for unit in _UNIT_WORDS:
         if key.endswith(unit) and len(key) - len(unit) >= 2:
@@ -647,14 +685,16 @@ def header_unit(text: str) -> str | None:
     >>> header_unit("供应商名称（必填）") is None
     True
     """
+    if len(text) > _HEADER_CHARS:
+        return None
     folded = _fold(text).strip()
     for inner in reversed(_BRACKETED.findall(folded)):
         unit = _UNIT_LABEL.sub("", inner.strip()).strip()
         if unit in _UNIT_WORDS or unit in ("%", "‰", "元", "件", "个", "個", "台", "套", "吨"):
             return unit
-    match = _UNIT_AFTER_SEPARATOR.search(folded)
-    if match:
-        return match.group(1)
+    found = _unit_after_separator(folded)
+    if found is not None:
+        return found[1]
     if folded.endswith(("%", "‰")):
         return folded[-1]
     key = _compact(folded)

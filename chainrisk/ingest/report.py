@@ -14,6 +14,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+VALUE_CHARS = 1000
+"""A problem keeps at most this much of its value; rejects.csv keeps every cell whole."""
+
+
+def clip(value: str | None) -> str | None:
+    """Return ``value``, or its start and its length when longer than ``VALUE_CHARS``.
+
+    >>> clip("x" * 1001)[-30:]
+    'xxxxxxxxxx… (1,001 characters)'
+    """
+    if value is None or len(value) <= VALUE_CHARS:
+        return value
+    return f"{value[:VALUE_CHARS]}… ({len(value):,} characters)"
+
 
 class Severity(StrEnum):
     """Errors reject a row (or a file); warnings only inform."""
@@ -107,8 +121,8 @@ class LoadReport:
         column: str | None = None,
         value: str | None = None,
     ) -> None:
-        """Record an error."""
-        self.problems.append(Problem(Severity.ERROR, file, line, column, value, reason))
+        """Record an error (a value longer than ``VALUE_CHARS`` is kept cut short)."""
+        self.problems.append(Problem(Severity.ERROR, file, line, column, clip(value), reason))
 
     def warn(
         self,
@@ -119,8 +133,8 @@ class LoadReport:
         column: str | None = None,
         value: str | None = None,
     ) -> None:
-        """Record a warning."""
-        self.problems.append(Problem(Severity.WARNING, file, line, column, value, reason))
+        """Record a warning (a value longer than ``VALUE_CHARS`` is kept cut short)."""
+        self.problems.append(Problem(Severity.WARNING, file, line, column, clip(value), reason))
 
     def table(self, name: str) -> TableCounts:
         """Return the counts of ``name``, created on first use."""

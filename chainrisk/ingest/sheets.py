@@ -34,9 +34,22 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.cell.read_only import ReadOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+from openpyxl.xml.functions import iterparse
 
-from chainrisk.ingest.csvfile import FileProblem, guess_encoding, iter_records
+from chainrisk import limits as limits_module
+from chainrisk.errors import LimitExceeded
+from chainrisk.ingest.archive import check_archive
+from chainrisk.ingest.csvfile import (
+    FileProblem,
+    check_encoding,
+    check_file_size,
+    guess_encoding,
+    iter_records,
+    limit_exceeded,
+)
 from chainrisk.ingest.names import Field, SynonymTable
 from chainrisk.ingest.values import normalise_text
 
@@ -58,6 +71,10 @@ _SUPERSETS = {
     "cp936": "gb18030", "big5": "cp950",
 }
 _REQUIRED = frozenset({Field.SUPPLIER, Field.COMPONENT})
+# Excel's own grid: row and column numbers beyond it are not a sheet anyone typed, and
+# a reader that filled the gap up to them would run for hours.
+EXCEL_ROWS = 1_048_576
+EXCEL_COLUMNS = 16_384
 
 
 @dataclass(frozen=True)
@@ -182,14 +199,14 @@ def _csv_rows(
     path: Path, sample: bytes, encoding: str | None, progress: Progress | None
 ) -> Iterator[SheetRow]:
     if encoding is not None:
-        chosen = _SUPERSETS.get(encoding.strip().lower(), encoding.strip())
+        chosen = check_encoding(_SUPERSETS.get(encoding.strip().lower(), encoding.strip()))
     else:
         # None when nothing decodes: iter_records then explains, with a line number.
         chosen = detect_encoding(sample) or "utf-8-sig"
     estimate = _estimate_lines(sample, path.stat().st_size)
     done = 0
     try:
-        for line, cells in iter_records(path, chosen):
+        for line, cells in iter_records(path, chosen, allow_nul=True):
             done += 1
             yield SheetRow(path.name, line, _trimmed([_clean(c) for c in cells]))
             if progress is not None and done % PROGRESS_EVERY == 0:
@@ -215,16 +232,18 @@ def _decoding_problem(
     """
     line, reason, chunk = reported, error.reason, b""
     decoder = codecs.getincrementaldecoder(encoding)()
+    number = 1
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if number < reported:
-                continue
-            try:
-                decoder.decode(raw)
-            except UnicodeDecodeError as e:
-                line, reason = number, e.reason
-                chunk = raw + handle.read(1 << 16)
-                break
+        # Pieces of at most 1 MiB: one huge line is never read whole.
+        while raw := handle.readline(_SNIFF_BYTES):
+            if number >= reported:
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError as e:
+                    line, reason = number, e.reason
+                    chunk = raw[-(1 << 16):] + handle.read(1 << 16)
+                    break
+            number += raw.endswith(b"\n")
     guess = detect_encoding(chunk)
     label = {"utf-8-sig": "UTF-8", "cp950": "Big5"}.get(encoding, encoding.upper())
     message = f"line {line} is not valid {label} text ({reason})"
@@ -310,6 +329,9 @@ def _estimate_lines(sample: bytes, size: int) -> int:
 
 
 def _workbook_rows(path: Path, sheet: str | None, progress: Progress | None) -> Iterator[SheetRow]:
+    lim = limits_module.current()
+    check_file_size(path, lim)
+    check_archive(path, max_unpacked_bytes=lim.max_unpacked_bytes)
     with path.open("rb") as handle:
         try:
             with warnings.catch_warnings():
@@ -324,18 +346,29 @@ def _workbook_rows(path: Path, sheet: str | None, progress: Progress | None) -> 
         try:
             sheets = _chosen_sheets(book, sheet, path.name)
             sizes = [ws.max_row for ws in sheets]
-            total = sum(sizes) if all(isinstance(n, int) for n in sizes) else None
+            total = (
+                sum(sizes) if all(isinstance(n, int) and n <= EXCEL_ROWS for n in sizes)
+                else None
+            )
             done = 0
             for ws in sheets:
-                # Dimensions written by some tools are wrong ("A1"): read what is there.
-                ws.reset_dimensions()
                 number = 0
                 try:
-                    for number, cells in enumerate(ws.iter_rows(), start=1):
+                    for number, cells in _sheet_rows(book, ws, lim.max_cell_chars):
                         done += 1
-                        yield SheetRow(ws.title, number, _trimmed([_cell_text(c) for c in cells]))
+                        if lim.max_rows and done > lim.max_rows + 1:
+                            raise limit_exceeded(path, "rows", "max_rows", done - 1,
+                                                 lim.max_rows, f"sheet {ws.title!r}")
+                        yield SheetRow(ws.title, number, cells)
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total if total is not None and total >= done else None)
+                except _CellTooLong as e:
+                    raise LimitExceeded(
+                        f"{path.name}: sheet {ws.title!r} cell {e.where} holds {e.length:,} "
+                        f"characters, more than {lim.max_cell_chars:,}; nothing was loaded. "
+                        "Shorten it, or "
+                        f"{limits_module.describe('max_cell_chars', lim.max_cell_chars)}"
+                    ) from None
                 except _BROKEN_WORKBOOK as e:
                     raise FileProblem(
                         f"{path.name}: sheet {ws.title!r} is damaged after row {number} ({e}); "
@@ -346,6 +379,102 @@ def _workbook_rows(path: Path, sheet: str | None, progress: Progress | None) -> 
                 progress(done, done)
         finally:
             book.close()
+
+
+class _CellTooLong(Exception):
+    def __init__(self, where: str, length: int) -> None:
+        super().__init__(where)
+        self.where = where
+        self.length = length
+
+
+def _sheet_rows(book: Any, ws: Any, max_cell_chars: int) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Yield (row number, cell texts) of a read-only sheet, blank rows included.
+
+    Reads the sheet XML with openpyxl's row parser but not its row builder: that one
+    pads every row with empty cells up to its last cell and keeps every merged range
+    and every finished row element, so a sheet of a million rows each with one cell in
+    column XFD, or a million merged ranges, costs hours or gigabytes. Here a row costs
+    what its cells cost; gaps between rows yield blank rows up to Excel's last row at
+    most, and nothing but the current row is kept.
+    """
+    with ws._get_source() as source:  # openpyxl API used by its own read-only sheets
+        parser = WorkSheetParser(
+            source, ws._shared_strings, data_only=True, epoch=book.epoch,
+            date_formats=book._date_formats, timedelta_formats=book._timedelta_formats,
+        )
+        expected = 1
+        open_parts: list[Any] = []  # elements being built outside any row
+        in_row = 0
+        for event, element in iterparse(source, events=("start", "end")):
+            is_row = element.tag == ROW_TAG
+            if event == "start":
+                if is_row:
+                    in_row += 1
+                elif not in_row:
+                    open_parts.append(element)
+                continue
+            if in_row and not is_row:
+                continue  # a cell or its value: parse_row reads them at the row's end
+            if is_row:
+                in_row -= 1
+                with warnings.catch_warnings():
+                    # dates out of range: openpyxl warns and reads them as errors
+                    warnings.simplefilter("ignore")
+                    number, found = parser.parse_row(element)
+                parser.row_dimensions.clear()
+                if not 1 <= number <= EXCEL_ROWS:
+                    raise ValueError(f"row number {number} is outside 1..{EXCEL_ROWS:,}")
+                texts = _row_texts(ws, number, found, max_cell_chars)
+            else:
+                open_parts.pop()
+            # Finished parts (rows, merged ranges, formats) are dropped, not kept.
+            element.clear()
+            if open_parts and not in_row:
+                del open_parts[-1][:]
+            if not is_row:
+                continue
+            while expected < number:
+                yield expected, ()
+                expected += 1
+            expected = max(expected, number + 1)
+            yield number, texts
+
+
+def _row_texts(ws: Any, number: int, found: list[dict[str, Any]],
+               max_cell_chars: int) -> tuple[str, ...]:
+    """Return the texts of one row's cells (dicts from openpyxl's parser), gaps blank."""
+    by_column: dict[int, str] = {}
+    for cell in found:
+        column = cell["column"]
+        if not 1 <= column <= EXCEL_COLUMNS:
+            raise ValueError(f"column {column} is outside a sheet's 1..{EXCEL_COLUMNS:,}")
+        if cell["value"] is None:
+            continue
+        text = _cell_text(ReadOnlyCell(ws, **cell))
+        if max_cell_chars and len(text) > max_cell_chars:
+            raise _CellTooLong(f"{_column_letters(column)}{number}", len(text))
+        if text:
+            by_column[column] = text
+    if not by_column:
+        return ()
+    texts = [""] * max(by_column)
+    for column, text in by_column.items():
+        texts[column - 1] = text
+    return tuple(texts)
+
+
+def _column_letters(column: int) -> str:
+    """Return the letters of a 1-based column number.
+
+    >>> _column_letters(1), _column_letters(28), _column_letters(16384)
+    ('A', 'AB', 'XFD')
+    """
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _chosen_sheets(book: Any, sheet: str | None, file_name: str) -> list[Any]:

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from chainrisk.errors import UsageError, ValidationFailed
-from chainrisk.ingest.bundle import Workspace, validate
+from chainrisk.ingest.bundle import META_MAX_BYTES, MetaProblem, Workspace, plain, validate
 from chainrisk.ingest.csvfile import FileProblem
 from chainrisk.ingest.names import (
     PlaceIndex,
@@ -51,6 +51,7 @@ from chainrisk.schema import TABLE_ORDER, TABLES, OnError, StorageValue
 from chainrisk.store.base import Store
 
 HEADER_SCAN = 30
+NAME_CHARS = 1000
 UNKNOWN_REGION = "XX"
 SUGGEST_SCORE = 85.0
 SUGGEST_LIMIT = 5000
@@ -120,10 +121,18 @@ class SourceMapping:
         if path is None:
             return cls()
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+            if path.stat().st_size > META_MAX_BYTES:
+                raise UsageError(
+                    f"the mapping file {path} is over {META_MAX_BYTES:,} bytes; a mapping "
+                    "takes a few lines (columns, buyer, sheet, header_row)"
+                )
+            data = plain(yaml.safe_load(path.read_text(encoding="utf-8-sig")))
         except OSError as e:
             raise UsageError(f"cannot read the mapping file {path}: {e.strerror}") from e
-        except yaml.YAMLError as e:
+        except UnicodeDecodeError as e:
+            raise UsageError(f"the mapping file {path} is not UTF-8 text: re-save it as UTF-8"
+                             ) from e
+        except (yaml.YAMLError, MetaProblem, RecursionError) as e:
             raise UsageError(f"the mapping file {path} is not valid YAML: {e}") from e
         if not isinstance(data, dict):
             raise UsageError(
@@ -137,14 +146,24 @@ class SourceMapping:
                 "use columns, buyer, sheet, header_row"
             )
         columns = data.get("columns") or {}
-        if not isinstance(columns, dict):
-            raise UsageError(f"{path}: columns must map headers to fields")
+        if not isinstance(columns, dict) or not all(
+            isinstance(v, str | int | float | bool) for v in columns.values()
+        ):
+            raise UsageError(f"{path}: columns must map headers to fields (header: supplier)")
         header_row = data.get("header_row")
+        if header_row is not None and (
+            isinstance(header_row, bool) or not isinstance(header_row, int)
+            or not 1 <= header_row <= 1_048_576
+        ):
+            raise UsageError(f"{path}: header_row must be a row number such as 3")
+        for key in ("buyer", "sheet"):
+            if isinstance(data.get(key), dict | list):
+                raise UsageError(f"{path}: {key} must be a text")
         return cls(
             columns={str(k): str(v) for k, v in columns.items()},
             buyer=str(data["buyer"]) if data.get("buyer") else None,
             sheet=str(data["sheet"]) if data.get("sheet") else None,
-            header_row=int(header_row) if header_row else None,
+            header_row=header_row or None,
         )
 
 
@@ -284,6 +303,7 @@ class Resolver:
         key = (written, uscc or "", region_text)
         if key in self._cache:
             return self._cache[key]
+        by_code = bool(uscc and uscc in self.firm_uscc)
         ident = self._find_firm(written, uscc)
         if ident is None:
             ident = _new_id("firm", written, self.firm_ids)
@@ -295,9 +315,24 @@ class Resolver:
                 "region": self.region(region_text),
             }
             self._index_firm(ident, written, None, (), uscc)
-        self.resolutions[("firm", written)] = ident
+        self._remember("firm", written, ident, by_code)
         self._cache[key] = ident
         return ident
+
+    def _remember(self, kind: str, written: str, ident: str, by_code: bool) -> None:
+        """Record how ``written`` was resolved, for the next import of this source.
+
+        A row that carries a code (credit code, component code) is resolved by it, and
+        will be again; what the name alone resolved to is what a row without a code
+        needs next time. So a resolution found by name always wins over one found by
+        code: otherwise one name used for two firms (a buyer, and a supplier whose
+        credit code says it is another firm) would resolve differently on the next
+        import, and importing the same file twice would not give the same result.
+        """
+        if by_code:
+            self.resolutions.setdefault((kind, written), ident)
+        else:
+            self.resolutions[(kind, written)] = ident
 
     def _find_firm(self, written: str, uscc: str | None) -> str | None:
         if uscc and uscc in self.firm_uscc:
@@ -327,10 +362,13 @@ class Resolver:
         saved = self.saved.get(("component", written)) or self.saved_any.get(
             ("component", written)
         )
-        if saved and saved in self.comp_ids:
-            ident = saved
-        elif code and code in self.comp_ids:
+        # A known component code names the component outright, as a credit code names
+        # a firm (see _remember); a saved resolution is for the name alone.
+        by_code = bool(code and code in self.comp_ids)
+        if by_code:
             ident = code
+        elif saved and saved in self.comp_ids:
+            ident = saved
         elif written in self.comp_ids:
             ident = written
         else:
@@ -348,7 +386,7 @@ class Resolver:
                 "name_zh": written if _CJK.search(written) else None,
             }
             self._index_component(ident, written, None)
-        self.resolutions[("component", written)] = ident
+        self._remember("component", written, ident, by_code)
         self._cache[key] = ident
         return ident
 
@@ -603,6 +641,13 @@ class _Importer:
                            ("buyer", buyer_text)):
             if not text:
                 problems.append((names.get(name, name), "", f"the {name} is missing"))
+        for name in ("supplier", "component", "buyer", "supplier_region", "component_code"):
+            text = buyer_text if name == "buyer" else values.get(name, "")
+            if len(text) > NAME_CHARS:
+                problems.append((names.get(name, name), text,
+                                 f"{len(text):,} characters is not a {name.replace('_', ' ')}: "
+                                 f"names are at most {NAME_CHARS:,}; check that the column "
+                                 "mapping is right"))
         supplier = buyer = component = None
         if not problems:
             try:
@@ -683,10 +728,17 @@ class _Importer:
 
 
 def _cells(header: Sequence[str], row: SheetRow) -> dict[str, str]:
-    """Return a row's cells keyed by header text (``column_N`` where there is none)."""
+    """Return a row's cells keyed by header text (``column_N`` where there is none).
+
+    Empty cells outside the header's columns are left out: a row with one value in
+    column XFD would otherwise keep 16,384 cells for rejects.csv.
+    """
     out: dict[str, str] = {}
     for i, cell in enumerate(row.cells):
-        name = header[i] if i < len(header) and header[i] else f"column_{i + 1}"
+        titled = i < len(header) and bool(header[i])
+        if not cell and not titled:
+            continue
+        name = header[i] if titled else f"column_{i + 1}"
         out[name if name not in out else f"{name}_{i + 1}"] = cell
     return out
 

@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -87,15 +88,30 @@ def _number_text(text: str) -> str:
     return folded
 
 
+# Whole numbers are stored as 64-bit integers (SQLite, Neo4j); a longer digit string
+# is a typo or an accident, and Python refuses to read beyond 4,300 digits anyway.
+MAX_INTEGER = 2**63 - 1
+_MAX_NUMBER_CHARS = 400
+
+
 def parse_number(text: str) -> float:
-    """Return the number, accepting thousands separators and full-width digits."""
+    """Return the number, accepting thousands separators and full-width digits.
+
+    >>> parse_number("1e999")
+    Traceback (most recent call last):
+    ...
+    chainrisk.ingest.values.ValueProblem: expected a finite number
+    """
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise ValueProblem(f"expected a number, not {len(text):,} characters of text")
     if _PLAIN_NUMBER.match(text):
-        return float(text)
-    folded = _number_text(text)
-    if not _NUMBER.match(folded):
-        raise ValueProblem("expected a number such as 1234.5 or 1,234.5")
-    value = float(folded.replace(",", ""))
-    if value != value or value in (float("inf"), float("-inf")):
+        value = float(text)
+    else:
+        folded = _number_text(text)
+        if not _NUMBER.match(folded):
+            raise ValueProblem("expected a number such as 1234.5 or 1,234.5")
+        value = float(folded.replace(",", ""))
+    if not math.isfinite(value):
         raise ValueProblem("expected a finite number")
     return value
 
@@ -105,18 +121,29 @@ def parse_integer(text: str) -> int:
 
     >>> parse_integer("12,000")
     12000
+    >>> parse_integer("9" * 30)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    chainrisk.ingest.values.ValueProblem: a whole number here is at most 9223372036854775807...
     """
     folded = _number_text(text)
-    if _INTEGER.match(folded):
-        return int(folded.replace(",", ""))
-    # "1200.0" as written by spreadsheets is still a whole number.
-    try:
-        value = parse_number(folded)
-    except ValueProblem:
-        raise ValueProblem("expected a whole number such as 1200 or 1,200") from None
-    if not value.is_integer():
-        raise ValueProblem("expected a whole number such as 1200 or 1,200")
-    return int(value)
+    if _INTEGER.match(folded) and len(folded) <= _MAX_NUMBER_CHARS:
+        value = int(folded.replace(",", ""))
+    else:
+        # "1200.0" as written by spreadsheets is still a whole number.
+        try:
+            number = parse_number(folded)
+        except ValueProblem:
+            raise ValueProblem("expected a whole number such as 1200 or 1,200") from None
+        if not number.is_integer():
+            raise ValueProblem("expected a whole number such as 1200 or 1,200")
+        value = int(number)
+    if abs(value) > MAX_INTEGER:
+        raise ValueProblem(
+            f"a whole number here is at most {MAX_INTEGER} in size; this one has "
+            f"{len(str(abs(value)))} digits"
+        )
+    return value
 
 
 def parse_share(text: str, *, percent: bool = False) -> float:

@@ -26,10 +26,14 @@ def toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    # TOML has no null: a missing value is left out (metadata loaded before nulls were
+    # dropped on reading may still hold some).
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value if v is not None) + "]"
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(
+            f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items() if v is not None
+        ) + "}"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
@@ -41,7 +45,7 @@ def _toml_key(key: str) -> str:
 
 def write_meta(path: Path, meta: Mapping[str, Any]) -> None:
     """Write bundle.toml with one ``key = value`` line per entry."""
-    lines = [f"{_toml_key(k)} = {toml_value(v)}" for k, v in meta.items()]
+    lines = [f"{_toml_key(k)} = {toml_value(v)}" for k, v in meta.items() if v is not None]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -77,21 +81,27 @@ def dump_store(store: Store, out_dir: Path) -> dict[str, int]:
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UsageError(f"{out_dir} exists and is not an empty folder: name a new folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, int] = {}
-    for name in TABLE_ORDER:
-        spec = TABLES[name]
-        extras = store.extra_columns(name)
-        header = [*spec.column_names, *extras]
-        n = 0
-        with (out_dir / spec.filename).open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(header)
-            for row in store.iter_rows(name):
-                writer.writerow(
-                    [format_cell(c.kind, row.get(c.name)) for c in spec.columns]
-                    + [row.get(e, "") for e in extras]
-                )
-                n += 1
-        written[name] = n
-    write_meta(out_dir / "bundle.toml", merged_meta(store.bundles()))
-    return written
+
+    def write_all() -> dict[str, int]:
+        written: dict[str, int] = {}
+        for name in TABLE_ORDER:
+            spec = TABLES[name]
+            extras = store.extra_columns(name)
+            header = [*spec.column_names, *extras]
+            n = 0
+            with (out_dir / spec.filename).open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(header)
+                for row in store.iter_rows(name):
+                    writer.writerow(
+                        [format_cell(c.kind, row.get(c.name)) for c in spec.columns]
+                        + [row.get(e, "") for e in extras]
+                    )
+                    n += 1
+            written[name] = n
+        write_meta(out_dir / "bundle.toml", merged_meta(store.bundles()))
+        return written
+
+    # one snapshot: a dump taken while a load commits holds all of it or none of it
+    # (the work may run again on Neo4j; it rewrites every file each time)
+    return store.snapshot(write_all)
