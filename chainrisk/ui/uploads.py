@@ -17,16 +17,17 @@ Examples
 
 from __future__ import annotations
 
-import io
 import re
+import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
 from chainrisk import limits
-from chainrisk.errors import LimitExceeded, UsageError
+from chainrisk.errors import BundleError, UsageError
 from chainrisk.ingest.report import LoadReport
 from chainrisk.store.base import LoadRecord
 
@@ -71,34 +72,40 @@ def oversized(files: Sequence[tuple[str, int]], limit: int | None = None
 def unpack_bundle(data: bytes, into: Path) -> Path:
     """Return the bundle folder (the one holding bundle.toml) unpacked from zip ``data``.
 
-    Refuses entries that would land outside ``into`` (UsageError) and archives that
-    unpack to more than the ``max_unpacked_bytes`` limit (LimitExceeded), saying what is
-    wrong and what to do.
+    The archive is checked first as the loaders check workbooks
+    (:func:`chainrisk.ingest.archive.check_archive`: member count, declared and actual
+    unpacked size against ``max_unpacked_bytes``, compression ratio); then entries that
+    would land outside ``into`` are refused (UsageError). A damaged archive is a
+    BundleError. Every message says what is wrong and what to do.
     """
-    most = limits.current().max_unpacked_bytes
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as e:
-        raise UsageError("the file is not a zip archive: zip the bundle folder and upload "
-                         "the .zip") from e
-    with archive:
-        total = 0
-        members = []
-        for entry in archive.infolist():
-            path = PurePosixPath(entry.filename.replace("\\", "/"))
-            if path.is_absolute() or ".." in path.parts:
-                raise UsageError(f"the zip entry {entry.filename!r} points outside the bundle")
-            if path.parts and path.parts[0] == "__MACOSX":
-                continue
-            total += entry.file_size
-            if most and total > most:
-                raise LimitExceeded(
-                    f"the zip unpacks to more than {size_text(most)} (the unpacked-size "
-                    "limit): load it with 'chainrisk load' on the server instead, or "
-                    + limits.describe("max_unpacked_bytes", most)
-                )
-            members.append(entry)
-        archive.extractall(into, members=members)
+    from chainrisk.ingest.archive import check_archive
+
+    into.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=into.parent) as tmp:
+        # check_archive reads a file: the upload is written beside the target first
+        staged = Path(tmp) / "upload.zip"
+        staged.write_bytes(data)
+        if not zipfile.is_zipfile(staged):
+            raise UsageError("the file is not a zip archive: zip the bundle folder and "
+                             "upload the .zip")
+        check_archive(staged, kind="bundle zip",
+                      repair="zip the bundle folder again, or load it on the server "
+                      "with 'chainrisk load'")
+        try:
+            with zipfile.ZipFile(staged) as archive:
+                members = []
+                for entry in archive.infolist():
+                    path = PurePosixPath(entry.filename.replace("\\", "/"))
+                    if path.is_absolute() or ".." in path.parts:
+                        raise UsageError(
+                            f"the zip entry {entry.filename!r} points outside the bundle")
+                    if path.parts and path.parts[0] == "__MACOSX":
+                        continue
+                    members.append(entry)
+                archive.extractall(into, members=members)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
+            raise BundleError(f"the zip is damaged or uses a compression it cannot read "
+                              f"({e}): zip the bundle folder again and upload it") from e
     found = sorted(into.rglob("bundle.toml"), key=lambda p: (len(p.parts), str(p)))
     if not found:
         raise UsageError("the zip holds no bundle.toml: zip the bundle folder itself "

@@ -209,12 +209,31 @@ def test_unpacking_stops_at_the_unpacked_size_limit(tmp_path: Path,
 
     monkeypatch.setenv("CHAINRISK_MAX_UNPACKED_BYTES", "100")
     data = _zip({"x/bundle.toml": "name = 'x'", "x/firms.csv": "id\n" + "a\n" * 100})
-    with pytest.raises(LimitExceeded, match=r"the zip unpacks to more than 100 bytes .* set "
-                                            r"CHAINRISK_MAX_UNPACKED_BYTES to more than 100"):
+    with pytest.raises(LimitExceeded, match=r"unpacks to more than 100 bytes .* Split the "
+                                            r"bundle zip, or set CHAINRISK_MAX_UNPACKED_BYTES "
+                                            r"to more than 100"):
         unpack_bundle(data, tmp_path)
     assert not list(tmp_path.iterdir())  # refused before anything was written
     monkeypatch.setenv("CHAINRISK_MAX_UNPACKED_BYTES", "0")
     assert unpack_bundle(data, tmp_path).name == "x"
+
+
+def test_unpacking_refuses_a_zip_bomb_and_a_damaged_zip(tmp_path: Path) -> None:
+    from chainrisk.errors import BundleError, LimitExceeded
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("x/bundle.toml", "name = 'x'")
+        archive.writestr("x/firms.csv", b"\0" * (64 << 20))  # 64 MiB of NULs, ~1000:1
+    with pytest.raises(LimitExceeded, match=r"zip bomb .* zip the bundle folder again"):
+        unpack_bundle(buffer.getvalue(), tmp_path / "bomb")
+    assert not (tmp_path / "bomb" / "x").exists()
+
+    good = bytearray(_zip({"x/bundle.toml": "name = 'x'", "x/firms.csv": "id\nfab\n" * 50}))
+    at = bytes(good).index(b"fab")
+    good[at:at + 3] = b"bad"  # the stored bytes no longer match their checksum
+    with pytest.raises(BundleError, match=r"not a readable bundle zip .* zip the bundle"):
+        unpack_bundle(bytes(good), tmp_path / "damaged")
 
 
 def test_restricted_exports_keep_only_allowed_nodes() -> None:
