@@ -20,6 +20,7 @@ import importlib.util
 import logging
 import math
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,28 @@ USER = "_chainrisk_user"  # session state: SignedIn, set only by a successful si
 KEEP_ON_SIGN_OUT = ("lang",)
 
 log = logging.getLogger(__name__)
+
+
+class _AuditTrail(logging.Handler):
+    """Writes sign-ins, refusals and sign-outs to the server's standard error.
+
+    The server's log (a terminal, or the journal under systemd) is the audit trail even
+    when nobody configured logging; the stream is looked up at each record, so it
+    follows redirection.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # a broken stderr must not break a sign-in
+            self.handleError(record)
+
+
+if not any(isinstance(h, _AuditTrail) for h in log.handlers):
+    _trail = _AuditTrail(logging.INFO)
+    _trail.setFormatter(logging.Formatter("%(asctime)s chainrisk access: %(message)s"))
+    log.addHandler(_trail)
+    log.setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)

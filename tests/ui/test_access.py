@@ -484,6 +484,9 @@ def test_the_password_is_never_shown_kept_or_logged(
     assert "sign-in refused for 'sam'" in caplog.text
     assert "sign-in refused for an unknown user name" in caplog.text
     assert "signed in: 'sam' (password)" in caplog.text
+    # the audit trail reaches the server's stderr even with no logging configured
+    assert "chainrisk access: signed in: 'sam' (password)" in out.err
+    assert "chainrisk access: sign-in refused for 'sam'" in out.err
 
 
 def test_sign_out_forgets_the_session(make_app: AppFactory, policy: Path) -> None:
