@@ -218,6 +218,18 @@ def context() -> Context:
     return Context(url, version, tr.lang, chain if chain in chains else None, tr, grant)
 
 
+# The wording of each kind of library error, most specific first (PolicyError is an
+# InputError, LimitExceeded too).
+_WORDING: tuple[tuple[type[ChainriskError], str], ...] = (
+    (AccessDenied, "error.denied"),
+    (AnalysisTimeout, "error.timeout"),
+    (PolicyError, "error.policy"),
+    (LimitExceeded, "error.limit"),
+    (InputError, "error.input"),
+    (StoreError, "error.store"),
+)
+
+
 @contextmanager
 def guard(tr: Tr) -> Iterator[None]:
     """Show a library error as a message that says what to do, and stop the page.
@@ -232,24 +244,7 @@ def guard(tr: Tr) -> Iterator[None]:
     except access.Exposed as e:
         st.error(tr("access.exposed", address=e.address))
         st.stop()
-    except AccessDenied as e:
-        st.error(tr("error.denied", message=str(e)))
-        st.stop()
-    except AnalysisTimeout as e:
-        st.error(tr("error.timeout", message=str(e)))
-        st.stop()
-    except PolicyError as e:
-        st.error(tr("error.policy", message=str(e)))
-        st.stop()
-    except LimitExceeded as e:
-        st.error(tr("error.limit", message=str(e)))
-        st.stop()
-    except InputError as e:
-        st.error(tr("error.input", message=str(e)))
-        st.stop()
-    except StoreError as e:
-        st.error(tr("error.store", message=str(e)))
-        st.stop()
-    except ChainriskError as e:  # pragma: no cover - every error is one of the two above
-        st.error(str(e))
+    except ChainriskError as e:
+        wording = next((key for kind, key in _WORDING if isinstance(e, kind)), None)
+        st.error(tr(wording, message=str(e)) if wording else str(e))
         st.stop()

@@ -16,6 +16,16 @@ from tests.conftest import BUNDLES, ROOT
 APP = ROOT / "app.py"
 # Streamlit's first run imports altair and friends; later runs take a fraction of this.
 TIMEOUT = 120.0
+# url path of each page -> its script, for AppTest.switch_page
+PAGES = {
+    "overview": "chainrisk/ui/pages/overview.py",
+    "chain-map": "chainrisk/ui/pages/chain_map.py",
+    "explorer": "chainrisk/ui/pages/explorer.py",
+    "rankings": "chainrisk/ui/pages/rankings.py",
+    "what-if": "chainrisk/ui/pages/whatif.py",
+    "concentration": "chainrisk/ui/pages/concentration.py",
+    "data": "chainrisk/ui/pages/data.py",
+}
 
 
 @pytest.fixture(scope="session")

@@ -27,17 +27,8 @@ from chainrisk.store.sqlite import SqliteStore
 from chainrisk.ui import access
 from chainrisk.ui.scope import visible_ids, visible_nodes
 from tests.conftest import ROOT, write_bundle
-from tests.ui.conftest import TIMEOUT, AppFactory
+from tests.ui.conftest import PAGES, TIMEOUT, AppFactory
 
-PAGES = {
-    "overview": "chainrisk/ui/pages/overview.py",
-    "chain-map": "chainrisk/ui/pages/chain_map.py",
-    "explorer": "chainrisk/ui/pages/explorer.py",
-    "rankings": "chainrisk/ui/pages/rankings.py",
-    "what-if": "chainrisk/ui/pages/whatif.py",
-    "concentration": "chainrisk/ui/pages/concentration.py",
-    "data": "chainrisk/ui/pages/data.py",
-}
 IVY_PASSWORD = "Ivy-sees-IC-only-4711"
 ADA_PASSWORD = "Ada-runs-the-office-0815"
 # distinctive, with a full-width digit that NFKC folds: it must never be shown or logged

@@ -16,17 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, write_bundle
-from tests.ui.conftest import AppFactory
+from tests.ui.conftest import PAGES, AppFactory
 
-PAGES = {
-    "overview": "chainrisk/ui/pages/overview.py",
-    "chain-map": "chainrisk/ui/pages/chain_map.py",
-    "explorer": "chainrisk/ui/pages/explorer.py",
-    "rankings": "chainrisk/ui/pages/rankings.py",
-    "what-if": "chainrisk/ui/pages/whatif.py",
-    "concentration": "chainrisk/ui/pages/concentration.py",
-    "data": "chainrisk/ui/pages/data.py",
-}
 TITLES = {
     "en": ("overview", "chain map", "Explorer", "rankings", "what-if", "concentration", "Data"),
     "zh": ("总览", "产业链图谱", "供应关系探查", "风险排名", "情景推演", "集中度", "数据管理"),
