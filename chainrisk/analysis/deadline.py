@@ -28,7 +28,7 @@ import time
 from typing import TYPE_CHECKING
 
 from chainrisk.errors import AnalysisTimeout
-from chainrisk.limits import describe
+from chainrisk.limits import ENV, describe
 
 if TYPE_CHECKING:
     from chainrisk.graph import DependencyGraph
@@ -85,7 +85,9 @@ class Deadline:
     def check(self) -> None:
         """Raise AnalysisTimeout when the time is up; return at once otherwise."""
         if self._end is not None and _clock() >= self._end:
-            raise AnalysisTimeout(self.message())
+            raise AnalysisTimeout(self.message(), code="timeout.analysis",
+                                  params={"seconds": f"{self.seconds:g}",
+                                          "setting": ENV["analysis_seconds"]})
 
     def message(self) -> str:
         """Return what stopped, the limit, the graph's size and how to raise the limit."""

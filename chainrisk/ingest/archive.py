@@ -71,7 +71,8 @@ def _directory(
         if at < 0 or len(tail) - at < 22:
             raise FileProblem(
                 f"{path.name} is a zip archive but not a readable {kind} (no "
-                f"end-of-archive record: the file was cut short or damaged); {repair}"
+                f"end-of-archive record: the file was cut short or damaged); {repair}",
+                code="archive.damaged",
             )
         entries, dir_size = struct.unpack("<10xHI4x", tail[at : at + 20])
         if entries == 0xFFFF or dir_size == 0xFFFFFFFF:
@@ -109,7 +110,8 @@ def check_archive(
         raise LimitExceeded(
             f"{path.name}: the archive lists {entries:,} parts ({dir_size:,} bytes of "
             f"directory); a {kind} has at most {max_members:,}. It is not a {kind} "
-            f"anyone saved normally: {repair}"
+            f"anyone saved normally: {repair}",
+            code="limit.archive_parts", params={"found": entries, "limit": max_members},
         )
     try:
         with zipfile.ZipFile(path) as archive:
@@ -117,7 +119,8 @@ def check_archive(
             if len(infos) > max_members:
                 raise LimitExceeded(
                     f"{path.name}: the archive holds {len(infos):,} parts; a {kind} has at "
-                    f"most {max_members:,}: {repair}"
+                    f"most {max_members:,}: {repair}",
+                    code="limit.archive_parts", params={"found": len(infos), "limit": max_members},
                 )
             declared = sum(i.file_size for i in infos)
             if limit and declared > limit:
@@ -129,7 +132,8 @@ def check_archive(
                         f"{path.name}: the part {info.filename[:100]!r} unpacks "
                         f"{ratio:,.0f} times larger than it is stored ({info.file_size:,} "
                         f"bytes); no real {kind} compresses more than {MAX_RATIO}:1, so "
-                        f"this is a zip bomb or a damaged file: {repair}"
+                        f"this is a zip bomb or a damaged file: {repair}",
+                        code="limit.archive_ratio", params={"ratio": round(ratio)},
                     )
             unpacked = 0
             for info in infos:
@@ -142,7 +146,7 @@ def check_archive(
             ValueError, RuntimeError) as e:
         raise FileProblem(
             f"{path.name} is a zip archive but not a readable {kind} (damaged or "
-            f"unsupported: {e}); {repair}"
+            f"unsupported: {e}); {repair}", code="archive.damaged",
         ) from e
     return ArchiveSummary(len(infos), unpacked)
 
@@ -150,7 +154,10 @@ def check_archive(
 def _too_big(path: Path, limit: int, found: str, kind: str) -> LimitExceeded:
     return LimitExceeded(
         f"{path.name}: unpacks to more than {limit:,} bytes ({found}); nothing was loaded. "
-        f"Split the {kind}, or {limits_module.describe('max_unpacked_bytes', limit)}"
+        f"Split the {kind}, or {limits_module.describe('max_unpacked_bytes', limit)}",
+        code="limit.max_unpacked_bytes",
+        params={"file": path.name, "limit": limit, "found": "",
+                "setting": limits_module.ENV["max_unpacked_bytes"]},
     )
 
 

@@ -22,7 +22,7 @@ import csv
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from chainrisk import limits as limits_module
 from chainrisk.errors import BundleError, LimitExceeded
@@ -40,8 +40,9 @@ MAX_COLUMNS = 16_384
 class FileProblem(BundleError):
     """A file that cannot be read as CSV at all; ``line`` is where reading stopped."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, line: int | None = None, *, code: str = "file.unreadable",
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(message, code=code, params=params)
         self.line = line
 
 
@@ -58,7 +59,10 @@ def limit_exceeded(path: Path, what: str, field: str, value: int, limit: int,
     place = f" {where}" if where else ""
     return LimitExceeded(
         f"{path.name}{place}: more than {limit:,} {what} (found {value:,}); nothing was "
-        f"loaded. Split the file, or {limits_module.describe(field, limit)}"
+        f"loaded. Split the file, or {limits_module.describe(field, limit)}",
+        code=f"limit.{field}",
+        params={"file": path.name, "limit": limit, "found": value,
+                "setting": limits_module.ENV[field]},
     )
 
 
@@ -68,7 +72,8 @@ def check_file_size(path: Path, lim: Limits | None = None) -> int:
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise FileProblem(f"cannot open {path.name}: {e.strerror or e}") from e
+        raise FileProblem(f"cannot open {path.name}: {e.strerror or e}", code="file.cannot_open",
+                          params={"file": path.name}) from e
     if lim.max_file_bytes and size > lim.max_file_bytes:
         raise limit_exceeded(path, "bytes", "max_file_bytes", size, lim.max_file_bytes)
     return size
@@ -89,11 +94,12 @@ def check_encoding(encoding: str) -> str:
     except (LookupError, TypeError, ValueError) as e:
         raise FileProblem(
             f"unknown encoding {encoding!r}: name a text encoding such as utf-8, gb18030 "
-            "or big5"
+            "or big5", code="file.unknown_encoding", params={"encoding": encoding}
         ) from e
     if not getattr(info, "_is_text_encoding", True):
         raise FileProblem(
-            f"{encoding!r} is not a text encoding: name one such as utf-8, gb18030 or big5"
+            f"{encoding!r} is not a text encoding: name one such as utf-8, gb18030 or big5",
+            code="file.unknown_encoding", params={"encoding": encoding},
         )
     return encoding
 
@@ -111,32 +117,37 @@ def check_text_file(
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
     except OSError as e:
-        raise FileProblem(f"cannot open the file: {e.strerror or e}") from e
+        raise FileProblem(f"cannot open the file: {e.strerror or e}", code="file.cannot_open",
+                          params={"file": path.name}) from e
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise FileProblem("the file is empty: it needs a header row and data rows")
+        raise FileProblem("the file is empty: it needs a header row and data rows",
+                          code="file.empty")
     if head.startswith(b"PK\x03\x04"):
         raise FileProblem(
             "this is an Excel workbook or a zip archive, not a CSV file: save the sheet as "
-            "'CSV UTF-8', or use 'chainrisk import-suppliers' for workbooks"
+            "'CSV UTF-8', or use 'chainrisk import-suppliers' for workbooks",
+            code="file.is_workbook",
         )
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileProblem(
-            "this is an old Excel (.xls) file, not a CSV file: save it as 'CSV UTF-8'"
+            "this is an old Excel (.xls) file, not a CSV file: save it as 'CSV UTF-8'",
+            code="file.is_xls",
         )
     if not allow_nul and b"\x00" in head and not _looks_binary(head, True):
         line = head[: head.index(b"\x00")].count(b"\n") + 1
-        raise FileProblem(_nul_message(line), line)
+        raise FileProblem(_nul_message(line), line, code="file.nul", params={"line": line})
     if _looks_binary(head, allow_nul):
         raise FileProblem(
             "the file holds binary data (NUL bytes), not CSV text; UTF-16 files must be "
-            "re-saved as UTF-8"
+            "re-saved as UTF-8", code="file.binary",
         )
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
         decoder.decode(head, final=False)
     except UnicodeDecodeError as e:
         line = head[: e.start].count(b"\n") + 1
-        raise FileProblem(_decode_message(head, encoding, e), line) from e
+        raise FileProblem(_decode_message(head, encoding, e), line, code="file.not_text",
+                          params=_decode_params(head, encoding)) from e
     except LookupError as e:  # pragma: no cover - check_encoding ran first
         raise FileProblem(f"unknown encoding {encoding!r}") from e
 
@@ -181,6 +192,12 @@ def _decode_message(sample: bytes, encoding: str, error: UnicodeDecodeError) -> 
     else:
         message += "; re-save it as UTF-8 (in Excel: Save As, 'CSV UTF-8')"
     return message
+
+
+def _decode_params(sample: bytes, encoding: str) -> dict[str, Any]:
+    guess = guess_encoding(sample)
+    return {"encoding": encoding.replace("-sig", "").upper(),
+            "guess": guess.upper() if guess and guess != encoding else ""}
 
 
 def guess_encoding(sample: bytes) -> str | None:
@@ -236,7 +253,8 @@ class _Lines:
         if self.row_chars and self.record_chars > self.row_chars:
             self.over = True
         if not self.allow_nul and "\x00" in text:
-            raise FileProblem(_nul_message(self.line), self.line)
+            raise FileProblem(_nul_message(self.line), self.line, code="file.nul",
+                              params={"line": self.line})
         return text
 
     def row_error(self) -> LimitExceeded:
@@ -246,7 +264,10 @@ class _Lines:
             f"{self.row_chars:,} characters (a cell may hold {self.cell_chars:,}, a row "
             f"{ROW_CELLS_OF_TEXT} times that); nothing was loaded. Check the quoting of that "
             "row (an unclosed \" swallows the lines after it), or "
-            f"{limits_module.describe('max_cell_chars', self.cell_chars)}"
+            f"{limits_module.describe('max_cell_chars', self.cell_chars)}",
+            code="limit.row_chars",
+            params={"file": self.path.name, "line": self.record_start,
+                    "limit": self.row_chars, "setting": limits_module.ENV["max_cell_chars"]},
         )
 
     def record_done(self) -> None:
@@ -296,19 +317,27 @@ def iter_records(
                         f"hold ({MAX_COLUMNS:,}): the file is not a table, or its separator "
                         "is not a comma",
                         previous + 1,
+                        code="file.too_wide",
+                        params={"line": previous + 1, "cells": len(cells), "limit": MAX_COLUMNS},
                     )
                 yield previous + 1, cells
                 previous = reader.line_num
         except UnicodeDecodeError as e:
             with path.open("rb") as raw:
                 sample = raw.read(_SNIFF_BYTES * 16)
-            raise FileProblem(_decode_message(sample, encoding, e), previous + 1) from e
+            raise FileProblem(_decode_message(sample, encoding, e), previous + 1,
+                              code="file.not_text",
+                              params=_decode_params(sample, encoding)) from e
         except csv.Error as e:
             if "field larger than field limit" in str(e):
                 raise LimitExceeded(
                     f"{path.name} line {previous + 1}: a cell holds more than "
                     f"{cell_chars:,} characters; nothing was loaded. Check the quoting of "
                     "that row (an unclosed \" swallows the lines after it), or "
-                    f"{limits_module.describe('max_cell_chars', cell_chars)}"
+                    f"{limits_module.describe('max_cell_chars', cell_chars)}",
+                    code="limit.max_cell_chars",
+                    params={"file": path.name, "line": previous + 1, "limit": cell_chars,
+                            "found": "", "setting": limits_module.ENV["max_cell_chars"]},
                 ) from e
-            raise FileProblem(f"the CSV cannot be parsed: {e}", previous + 1) from e
+            raise FileProblem(f"the CSV cannot be parsed: {e}", previous + 1,
+                              code="file.csv_syntax", params={"line": previous + 1}) from e

@@ -174,23 +174,27 @@ def _sample(path: Path) -> bytes:
         with path.open("rb") as handle:
             sample = handle.read(_SNIFF_BYTES)
     except OSError as e:
-        raise FileProblem(f"cannot open {path.name}: {e.strerror or e}") from e
+        raise FileProblem(f"cannot open {path.name}: {e.strerror or e}", code="file.cannot_open",
+                          params={"file": path.name}) from e
     if not sample.strip(b"\xef\xbb\xbf \t\r\n"):
         raise FileProblem(
-            f"{path.name} is empty: a supplier list needs a header row and data rows"
+            f"{path.name} is empty: a supplier list needs a header row and data rows",
+            code="file.empty",
         )
     if sample.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileProblem(
-            f"{path.name} is an old Excel 97-2003 (.xls) file, which cannot be read: {_SAVE_AS}"
+            f"{path.name} is an old Excel 97-2003 (.xls) file, which cannot be read: {_SAVE_AS}",
+            code="file.is_xls",
         )
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileProblem(
-            f"{path.name} is UTF-16 text (Excel's 'Unicode Text'): {_SAVE_AS}"
+            f"{path.name} is UTF-16 text (Excel's 'Unicode Text'): {_SAVE_AS}",
+            code="file.utf16",
         )
     if sample.startswith(b"%PDF"):
         raise FileProblem(
             f"{path.name} is a PDF, not a table: ask for the list as .xlsx or CSV, or "
-            "export its table to one"
+            "export its table to one", code="file.pdf",
         )
     return sample
 
@@ -258,7 +262,10 @@ def _decoding_problem(
             "; re-save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'), or name its "
             "encoding with --encoding"
         )
-    return FileProblem(message, line)
+    return FileProblem(message, line, code="file.not_text_line",
+                       params={"line": line, "encoding": label,
+                               "guess": named.upper() if guess is not None and guess != encoding
+                               else ""})
 
 
 def detect_encoding(sample: bytes) -> str | None:
@@ -341,7 +348,8 @@ def _workbook_rows(path: Path, sheet: str | None, progress: Progress | None) -> 
         except _BROKEN_WORKBOOK as e:
             raise FileProblem(
                 f"{path.name} is a zip archive but not a readable Excel workbook ({e}); "
-                f"if it is an .xlsb, .ods or damaged file, {_SAVE_AS}"
+                f"if it is an .xlsb, .ods or damaged file, {_SAVE_AS}",
+                code="archive.damaged",
             ) from e
         try:
             sheets = _chosen_sheets(book, sheet, path.name)
@@ -367,13 +375,18 @@ def _workbook_rows(path: Path, sheet: str | None, progress: Progress | None) -> 
                         f"{path.name}: sheet {ws.title!r} cell {e.where} holds {e.length:,} "
                         f"characters, more than {lim.max_cell_chars:,}; nothing was loaded. "
                         "Shorten it, or "
-                        f"{limits_module.describe('max_cell_chars', lim.max_cell_chars)}"
+                        f"{limits_module.describe('max_cell_chars', lim.max_cell_chars)}",
+                        code="limit.sheet_cell_chars",
+                        params={"file": path.name, "sheet": ws.title, "cell": e.where,
+                                "limit": lim.max_cell_chars,
+                                "setting": limits_module.ENV["max_cell_chars"]},
                     ) from None
                 except _BROKEN_WORKBOOK as e:
                     raise FileProblem(
                         f"{path.name}: sheet {ws.title!r} is damaged after row {number} ({e}); "
                         f"{_SAVE_AS}",
                         number + 1,
+                        code="sheet.damaged", params={"sheet": ws.title, "row": number},
                     ) from e
             if progress is not None:
                 progress(done, done)
@@ -491,11 +504,13 @@ def _chosen_sheets(book: Any, sheet: str | None, file_name: str) -> list[Any]:
         listed = ", ".join(repr(n) for n in names)
         raise FileProblem(
             f"{file_name} has no sheet {sheet!r}; its sheets are {listed}: name one of "
-            "them with --sheet, or leave --sheet out to read every sheet"
+            "them with --sheet, or leave --sheet out to read every sheet",
+            code="sheet.unknown", params={"sheet": sheet, "sheets": listed},
         )
     ws = book[matches[0]]
     if not hasattr(ws, "iter_rows"):
-        raise FileProblem(f"{file_name}: sheet {matches[0]!r} is a chart, not a table")
+        raise FileProblem(f"{file_name}: sheet {matches[0]!r} is a chart, not a table",
+                          code="sheet.chart", params={"sheet": matches[0]})
     return [ws]
 
 

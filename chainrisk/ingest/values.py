@@ -25,12 +25,22 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from chainrisk.schema import ColumnKind, RegionLevel, Stage
 
 
 class ValueProblem(ValueError):
-    """A cell value that cannot be used; the message says how to write it instead."""
+    """A cell value that cannot be used; the message says how to write it instead.
+
+    ``code`` and ``params`` name the reason for translation (see chainrisk.words).
+    """
+
+    def __init__(self, message: str, *, code: str = "value.invalid",
+                 params: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: dict[str, Any] = dict(params or {})
 
 
 _TRUE = frozenset({"true", "yes", "y", "1", "是", "t"})
@@ -65,10 +75,11 @@ def parse_id(text: str) -> str:
     'tsmc'
     """
     if not text:
-        raise ValueProblem("an id may not be empty")
+        raise ValueProblem("an id may not be empty", code="value.id_empty")
     if _ID_FORBIDDEN.search(text):
         raise ValueProblem(
-            "an id may not contain ':' or spaces; use '-' or '_' instead"
+            "an id may not contain ':' or spaces; use '-' or '_' instead",
+            code="value.id_chars",
         )
     return text
 
@@ -80,7 +91,7 @@ def parse_bool(text: str) -> bool:
         return True
     if folded in _FALSE:
         return False
-    raise ValueProblem("write a boolean as true/false, yes/no, 1/0 or 是/否")
+    raise ValueProblem("write a boolean as true/false, yes/no, 1/0 or 是/否", code="value.bool")
 
 
 def _number_text(text: str) -> str:
@@ -103,16 +114,18 @@ def parse_number(text: str) -> float:
     chainrisk.ingest.values.ValueProblem: expected a finite number
     """
     if len(text) > _MAX_NUMBER_CHARS:
-        raise ValueProblem(f"expected a number, not {len(text):,} characters of text")
+        raise ValueProblem(f"expected a number, not {len(text):,} characters of text",
+                           code="value.number_long", params={"chars": len(text)})
     if _PLAIN_NUMBER.match(text):
         value = float(text)
     else:
         folded = _number_text(text)
         if not _NUMBER.match(folded):
-            raise ValueProblem("expected a number such as 1234.5 or 1,234.5")
+            raise ValueProblem("expected a number such as 1234.5 or 1,234.5",
+                               code="value.number")
         value = float(folded.replace(",", ""))
     if not math.isfinite(value):
-        raise ValueProblem("expected a finite number")
+        raise ValueProblem("expected a finite number", code="value.number_finite")
     return value
 
 
@@ -134,14 +147,17 @@ def parse_integer(text: str) -> int:
         try:
             number = parse_number(folded)
         except ValueProblem:
-            raise ValueProblem("expected a whole number such as 1200 or 1,200") from None
+            raise ValueProblem("expected a whole number such as 1200 or 1,200",
+                               code="value.integer") from None
         if not number.is_integer():
-            raise ValueProblem("expected a whole number such as 1200 or 1,200")
+            raise ValueProblem("expected a whole number such as 1200 or 1,200",
+                               code="value.integer")
         value = int(number)
     if abs(value) > MAX_INTEGER:
         raise ValueProblem(
             f"a whole number here is at most {MAX_INTEGER} in size; this one has "
-            f"{len(str(abs(value)))} digits"
+            f"{len(str(abs(value)))} digits",
+            code="value.integer_big", params={"max": MAX_INTEGER, "digits": len(str(abs(value)))},
         )
     return value
 
@@ -160,21 +176,24 @@ def parse_share(text: str, *, percent: bool = False) -> float:
     try:
         value = parse_number(folded)
     except ValueProblem:
-        raise ValueProblem("expected a share such as 0.61 or 61%") from None
+        raise ValueProblem("expected a share such as 0.61 or 61%", code="value.share") from None
     if is_percent or percent:
         if value <= 0 or value > 100:
-            raise ValueProblem("a share must be above 0 % and at most 100 %")
+            raise ValueProblem("a share must be above 0 % and at most 100 %",
+                               code="value.share_percent_range")
         return round(value / 100.0, 12)
     if value <= 0:
-        raise ValueProblem("a share must be above 0; leave the cell empty when unknown")
+        raise ValueProblem("a share must be above 0; leave the cell empty when unknown",
+                           code="value.share_zero")
     if value > 1:
         if value <= 100:
             raise ValueProblem(
                 "a share above 1 is ambiguous: write it as a percentage (e.g. 61%), or "
                 "declare the column as percent in bundle.toml "
-                '(percent_columns = ["<file>.share"])'
+                '(percent_columns = ["<file>.share"])',
+                code="value.share_ambiguous",
             )
-        raise ValueProblem("a share must be at most 1 (100%)")
+        raise ValueProblem("a share must be at most 1 (100%)", code="value.share_range")
     return value
 
 
@@ -193,9 +212,10 @@ def parse_date(text: str) -> str:
     try:
         numbers = [int(p) for p in parts]
     except ValueError:
-        raise ValueProblem("expected a year (2019) or a date (2019-05-01)") from None
+        raise ValueProblem("expected a year (2019) or a date (2019-05-01)",
+                           code="value.date") from None
     if not 1 <= len(numbers) <= 3 or not 1800 <= numbers[0] <= 2200:
-        raise ValueProblem("expected a year (2019) or a date (2019-05-01)")
+        raise ValueProblem("expected a year (2019) or a date (2019-05-01)", code="value.date")
     try:
         if len(numbers) == 1:
             return f"{numbers[0]:04d}"
@@ -204,7 +224,7 @@ def parse_date(text: str) -> str:
             return f"{numbers[0]:04d}-{numbers[1]:02d}"
         return date(numbers[0], numbers[1], numbers[2]).isoformat()
     except ValueError:
-        raise ValueProblem("not a real calendar date") from None
+        raise ValueProblem("not a real calendar date", code="value.date_unreal") from None
 
 
 def uscc_check_char(first17: str) -> str:
@@ -228,17 +248,20 @@ def parse_uscc(text: str) -> str:
     code = normalise_text(text).upper().replace(" ", "").replace("-", "")
     if len(code) != 18:
         raise ValueProblem(
-            f"a unified social credit code has 18 characters, this one has {len(code)}"
+            f"a unified social credit code has 18 characters, this one has {len(code)}",
+            code="value.uscc_length", params={"n": len(code)},
         )
     bad = sorted({ch for ch in code if ch not in _USCC_VALUE})
     if bad:
         raise ValueProblem(
             "a unified social credit code uses digits and the letters "
-            f"{USCC_CHARSET[10:]} only; found {''.join(bad)!r}"
+            f"{USCC_CHARSET[10:]} only; found {''.join(bad)!r}",
+            code="value.uscc_chars", params={"letters": USCC_CHARSET[10:], "found": "".join(bad)},
         )
     if uscc_check_char(code[:17]) != code[17]:
         raise ValueProblem(
-            "check digit does not match (GB 32100-2015): the code is mistyped"
+            "check digit does not match (GB 32100-2015): the code is mistyped",
+            code="value.uscc_check",
         )
     return code
 
@@ -253,7 +276,7 @@ def parse_id_list(text: str) -> tuple[str, ...]:
     for item in items:
         parse_id(item)
     if len(set(items)) != len(items):
-        raise ValueProblem("the same id is listed twice")
+        raise ValueProblem("the same id is listed twice", code="value.id_twice")
     return items
 
 
@@ -270,7 +293,8 @@ def _enum_parser(choices: tuple[str, ...], what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         folded = normalise_text(text).lower()
         if folded not in choices:
-            raise ValueProblem(f"{what} must be one of {', '.join(choices)}")
+            raise ValueProblem(f"{what} must be one of {', '.join(choices)}",
+                               code=f"value.{what}_choice", params={"choices": ", ".join(choices)})
         return folded
 
     return parse

@@ -10,6 +10,10 @@ Examples
 '\\'=HYPERLINK("http://x","click")'
 >>> safe_text("TSMC"), safe_text("-5 %")
 ('TSMC', "'-5 %")
+
+With ``lang="zh"`` the values are Chinese too, not only the sheet names and headers:
+stages, levels, bands, kinds, yes/no, the data-quality findings and the Summary's
+notes, all from :mod:`chainrisk.words` (ids and names from the data stay as written).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from typing import Any
 
 import xlsxwriter
 
+from chainrisk import words
 from chainrisk.errors import UsageError
-from chainrisk.report.tables import ExportTables, Table, summary_table
+from chainrisk.report.tables import Column, ExportTables, Table, summary_table
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 _FORMATS = {"share": "0.0%", "score": "0.000", "hhi": "#,##0", "int": "0"}
@@ -47,8 +52,79 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _sheets(export: ExportTables) -> list[Table]:
-    return [summary_table(export), *export.tables]
+def _sheets(export: ExportTables, lang: str = "en") -> list[Table]:
+    # the Summary repeats each sheet's note: translated by the sheet it belongs to
+    notes = {t.how_to_read: _note(t) for t in export.tables}
+    return [localise(t, lang, notes) for t in (summary_table(export), *export.tables)]
+
+
+def _note(table: Table) -> str:
+    """Return the Chinese note of ``table`` (its English one when the catalogue has none)."""
+    pair = words.WORDS.get(f"howto.{table.name}")
+    return pair[0] if pair else words.translate(table.how_to_read, "zh")
+
+
+# Columns whose values are words of a domain of chainrisk.words, by column kind (or, for
+# a column of kind text, by its key); the data-quality table's "kind" says what a finding
+# is about.
+_VALUE_COLUMNS = {"stage": "stage", "level": "level", "band": "band", "role": "member_role",
+                  "kind": "kind"}
+_TEXT_COLUMNS = {("data_quality", "issue"), ("data_quality", "detail"), ("summary", "value")}
+
+
+def localise(table: Table, lang: str, notes: dict[str, str] | None = None) -> Table:
+    """Return ``table`` with its values in ``lang`` (en: the table itself).
+
+    ``notes`` gives the Chinese of texts the catalogue holds under another name (the
+    Summary's copies of each sheet's note).
+
+    >>> t = Table("x", "X", "X", "", (Column("stage", "Stage", "环节位置"),
+    ...           Column("ok", "OK", "是否", "bool")), [("upstream", True)])
+    >>> localise(t, "zh").rows
+    [('上游', '是')]
+    """
+    if lang != "zh":
+        return table
+    def cell(column: Column, value: Any, first: Any) -> Any:
+        if column.kind == "bool" and isinstance(value, bool):
+            return words.value("bool", value, lang)
+        if not isinstance(value, str):
+            return value
+        domain = _VALUE_COLUMNS.get(column.kind if column.kind != "text" else column.key)
+        if table.name == "data_quality" and column.key == "kind":
+            domain = "quality_kind"
+        if domain is not None:
+            return words.value(domain, value, lang)
+        if table.name == "summary" and column.key == "item":
+            return _summary_item(value)
+        if table.name == "summary" and str(first).startswith("Weights"):
+            return _weights(value)
+        if (table.name, column.key) in _TEXT_COLUMNS:
+            return (notes or {}).get(value) or words.translate(value, lang)
+        return value
+
+    rows = [tuple(cell(c, v, row[0]) for c, v in zip(table.columns, row, strict=True))
+            for row in table.rows]
+    return Table(table.name, table.title_en, table.title_zh, _note(table), table.columns, rows)
+
+
+def _weights(text: str) -> str:
+    """Return "targets_lost_share 0.35, output_lost 0.25" with the parts named in Chinese."""
+    def part(item: str) -> str:
+        name, _, weight = item.rpartition(" ")
+        return f"{words.value('part', name, 'zh')} {weight}" if name else item
+    return "，".join(part(item) for item in text.split(", "))
+
+
+def _summary_item(item: str) -> str:
+    """Return a Summary item ("Data / 数据", "Sheet: Firms / 企业风险排名") in Chinese."""
+    _, sep, chinese = item.partition(" / ")
+    if not sep:
+        return item
+    if item.startswith("Sheet: "):
+        return words.text("summary.sheet", "zh", title=chinese)
+    return chinese
+
 
 
 def write_xlsx(export: ExportTables, path: Path, *, lang: str = "en") -> None:
@@ -63,8 +139,9 @@ def write_xlsx(export: ExportTables, path: Path, *, lang: str = "en") -> None:
     guarded = book.add_format({"quote_prefix": True})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     numbers = {kind: book.add_format({"num_format": f}) for kind, f in _FORMATS.items()}
-    bands = {name: book.add_format({"bg_color": colour}) for name, colour in _BAND_COLOURS}
-    for table in _sheets(export):
+    bands = {words.value("band", name, lang): book.add_format({"bg_color": colour})
+             for name, colour in _BAND_COLOURS}
+    for table in _sheets(export, lang):
         sheet = book.add_worksheet(table.title(lang)[:31])
         headers = table.headers(lang)
         for col, (column, text) in enumerate(zip(table.columns, headers, strict=True)):
@@ -105,7 +182,7 @@ def _shown(value: Any) -> str:
 def write_csv(export: ExportTables, target: Path, *, lang: str = "en") -> list[str]:
     """Write one CSV per table (UTF-8 with BOM) into a folder or a .zip; return the names."""
     files: dict[str, str] = {}
-    for table in _sheets(export):
+    for table in _sheets(export, lang):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(table.headers(lang))
@@ -124,10 +201,16 @@ def write_csv(export: ExportTables, target: Path, *, lang: str = "en") -> list[s
     return list(files)
 
 
-def write_json(export: ExportTables, path: Path) -> None:
-    """Write the metadata and every table as records, text cells guarded."""
+def write_json(export: ExportTables, path: Path, *, lang: str = "en") -> None:
+    """Write the metadata and every table as records, text cells guarded.
+
+    Keys stay English whatever ``lang``; with zh the values are Chinese (see localise).
+    """
+    metadata = dict(export.metadata)
+    if lang == "zh":
+        metadata["formula_guard"] = words.translate(metadata["formula_guard"], lang)
     data = {
-        "metadata": export.metadata,
+        "metadata": metadata,
         "tables": {
             t.name: {
                 "title": {"en": t.title_en, "zh": t.title_zh},
@@ -136,7 +219,7 @@ def write_json(export: ExportTables, path: Path) -> None:
                             for c in t.columns],
                 "rows": [{k: _plain(v) for k, v in r.items()} for r in t.records()],
             }
-            for t in _sheets(export)
+            for t in _sheets(export, lang)
         },
     }
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -151,7 +234,7 @@ def export(export_tables: ExportTables, out: Path, *, lang: str = "en") -> str:
         write_xlsx(export_tables, out, lang=lang)
         return f"workbook {out} ({len(export_tables.tables) + 1} sheets)"
     if suffix == ".json":
-        write_json(export_tables, out)
+        write_json(export_tables, out, lang=lang)
         return f"JSON {out}"
     if suffix in (".csv", ".zip") or suffix == "":
         target = out.with_suffix("") if suffix == ".csv" else out

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from chainrisk import limits
+from chainrisk import limits, words
 from chainrisk.errors import BundleError, UsageError
 from chainrisk.ingest.report import LoadReport
 from chainrisk.store.base import LoadRecord
@@ -87,7 +87,7 @@ def unpack_bundle(data: bytes, into: Path) -> Path:
         staged.write_bytes(data)
         if not zipfile.is_zipfile(staged):
             raise UsageError("the file is not a zip archive: zip the bundle folder and "
-                             "upload the .zip")
+                             "upload the .zip", code="upload.not_zip")
         check_archive(staged, kind="bundle zip",
                       repair="zip the bundle folder again, or load it on the server "
                       "with 'chainrisk load'")
@@ -98,18 +98,20 @@ def unpack_bundle(data: bytes, into: Path) -> Path:
                     path = PurePosixPath(entry.filename.replace("\\", "/"))
                     if path.is_absolute() or ".." in path.parts:
                         raise UsageError(
-                            f"the zip entry {entry.filename!r} points outside the bundle")
+                            f"the zip entry {entry.filename!r} points outside the bundle",
+                            code="upload.outside", params={"entry": entry.filename})
                     if path.parts and path.parts[0] == "__MACOSX":
                         continue
                     members.append(entry)
                 archive.extractall(into, members=members)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
             raise BundleError(f"the zip is damaged or uses a compression it cannot read "
-                              f"({e}): zip the bundle folder again and upload it") from e
+                              f"({e}): zip the bundle folder again and upload it",
+                              code="upload.damaged") from e
     found = sorted(into.rglob("bundle.toml"), key=lambda p: (len(p.parts), str(p)))
     if not found:
         raise UsageError("the zip holds no bundle.toml: zip the bundle folder itself "
-                         "(bundle.toml and the CSV files)")
+                         "(bundle.toml and the CSV files)", code="upload.no_bundle_toml")
     return found[0].parent
 
 
@@ -133,33 +135,74 @@ def write_uploads(files: Sequence[tuple[str, bytes]], into: Path) -> list[Path]:
     return paths
 
 
-def counts_frame(report: LoadReport) -> pd.DataFrame:
-    """Return one row per table: read, rejected, new, changed, unchanged."""
+def counts_frame(report: LoadReport, lang: str | None = None) -> pd.DataFrame:
+    """Return one row per table: read, rejected, new, changed, unchanged.
+
+    With ``lang`` the table names are words of that language; without, as stored.
+    """
     return pd.DataFrame.from_records(
-        [{"table": name, "read": c.read, "rejected": c.rejected, "inserted": c.inserted,
-          "updated": c.updated, "unchanged": c.unchanged} for name, c in report.counts.items()],
+        [{"table": words.value("table", name, lang) if lang else name, "read": c.read,
+          "rejected": c.rejected, "inserted": c.inserted, "updated": c.updated,
+          "unchanged": c.unchanged} for name, c in report.counts.items()],
         columns=["table", "read", "rejected", "inserted", "updated", "unchanged"],
     )
 
 
-def problems_frame(report: LoadReport, limit: int = PROBLEMS_SHOWN) -> pd.DataFrame:
-    """Return the problems, errors first, in file and line order (at most ``limit``)."""
+def problems_frame(report: LoadReport, limit: int = PROBLEMS_SHOWN, lang: str | None = None
+                   ) -> pd.DataFrame:
+    """Return the problems, errors first, in file and line order (at most ``limit``).
+
+    With ``lang`` the severity and the reason are worded in that language, the reason
+    with the app's remedy (:func:`chainrisk.words.problem_reason`); without, as the
+    report holds them (the command line's English).
+    """
     ordered = sorted(report.problems, key=lambda p: (p.severity.value != "error", p.file,
                                                      p.line or 0))
     return pd.DataFrame.from_records(
-        [{"severity": p.severity.value, "file": p.file, "line": p.line, "column": p.column,
-          "value": p.value, "reason": p.reason} for p in ordered[:limit]],
+        [{"severity": words.value("severity", p.severity.value, lang) if lang
+          else p.severity.value, "file": p.file, "line": p.line, "column": p.column,
+          "value": p.value, "reason": words.problem_reason(p, lang) if lang else p.reason}
+         for p in ordered[:limit]],
         columns=["severity", "file", "line", "column", "value", "reason"],
     )
 
 
-def history_frame(loads: Sequence[LoadRecord]) -> pd.DataFrame:
-    """Return the store's loads, newest first."""
+COPY_PREFIX = "copy of "  # how chainrisk.store.copy names the source of a copied store
+
+
+def source_kind(record: LoadRecord) -> str:
+    """Return what a load read: a bundle, supplier lists, or another store (a copy).
+
+    >>> from chainrisk.store.base import LoadRecord
+    >>> source_kind(LoadRecord(1, "", "", "a.xlsx", "suppliers:a.xlsx", "", ""))
+    'suppliers'
+    """
+    if record.bundle.startswith("suppliers:"):
+        return "suppliers"
+    if record.source.startswith(COPY_PREFIX):
+        return "copy"
+    return "bundle"
+
+
+def history_frame(loads: Sequence[LoadRecord], lang: str | None = None) -> pd.DataFrame:
+    """Return the store's loads, newest first.
+
+    With ``lang`` the kind of source and the error policy are words of that language
+    (and a copy's source is the store it came from); without, as stored.
+    """
+    def word(domain: str, raw: str) -> str:
+        return words.value(domain, raw, lang) if lang else raw
+
+    def source(r: LoadRecord) -> str:
+        return r.source.removeprefix(COPY_PREFIX) if lang else r.source
+
     return pd.DataFrame.from_records(
-        [{"id": r.id, "finished_at": r.finished_at.replace("T", " ")[:19], "bundle": r.bundle,
+        [{"id": r.id, "finished_at": r.finished_at.replace("T", " ")[:19],
+          "kind": word("source", source_kind(r)), "bundle": r.bundle,
           "version": r.version, "changed": r.changed, "rejected": r.rejected,
-          "on_error": r.on_error, "source": r.source, "checksum": r.checksum[:12]}
+          "on_error": word("on_error", r.on_error), "source": source(r),
+          "checksum": r.checksum[:12]}
          for r in loads],
-        columns=["id", "finished_at", "bundle", "version", "changed", "rejected", "on_error",
-                 "source", "checksum"],
+        columns=["id", "finished_at", "kind", "bundle", "version", "changed", "rejected",
+                 "on_error", "source", "checksum"],
     )

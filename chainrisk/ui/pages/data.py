@@ -26,6 +26,7 @@ from chainrisk.ingest.suppliers import ImportReport, import_suppliers
 from chainrisk.schema import OnError
 from chainrisk.ui import shell, state, uploads
 from chainrisk.ui.i18n import Tr
+from chainrisk.ui.widgets import data_table
 
 DONE = "data_done"  # session state: the message of the last load, shown after the rerun
 
@@ -80,7 +81,9 @@ class _Progress:
 
     def __call__(self, stage: str, done: int, total: int | None = None) -> None:
         fraction = min(done / total, 1.0) if total else 0.0
-        self.bar.progress(fraction, text=self.tr("data.progress", stage=stage, done=done))
+        # a bundle's stages are its tables, an import's its files (shown as named)
+        self.bar.progress(fraction, text=self.tr("data.progress", stage=self.tr.value(
+            "table", stage), done=done))
 
 
 def _too_big(tr: Tr, files: list[tuple[str, int]]) -> bool:
@@ -100,7 +103,9 @@ def _limit_caption(tr: Tr) -> None:
 
 
 def _failed(tr: Tr, e: ChainriskError) -> str:
-    return tr("error.limit", message=str(e)) if isinstance(e, LimitExceeded) else str(e)
+    """Return a library error in the page's language, worded with the app's remedy."""
+    message = tr.error(e)
+    return tr("error.limit", message=message) if isinstance(e, LimitExceeded) else message
 
 
 # ---------------------------------------------------------------------- bundle
@@ -110,6 +115,7 @@ def _bundle(ctx: shell.Context) -> None:
     tr = ctx.tr
     st.markdown(tr("data.bundle_help"))
     upload = st.file_uploader(tr("data.bundle_file"), type=["zip"], key="data_bundle_zip",
+                              help=tr("data.bundle_file_help"),
                               max_upload_size=uploads.upload_limit_mb())
     _limit_caption(tr)
     on_error = _on_error(tr, "data_bundle_on_error")
@@ -130,6 +136,7 @@ def _bundle(ctx: shell.Context) -> None:
         bar.empty()
         if result.ok:
             st.session_state[DONE] = result.message
+            shell.saw_own_load(ctx.url)  # the success message says it; no other notice
             st.session_state.pop("data_bundle_check", None)
             st.rerun()
         _show(tr, result, dry_run=False)
@@ -147,7 +154,7 @@ def _run_bundle(ctx: shell.Context, data: bytes, on_error: OnError, key: tuple[A
                 report = load_bundle(shared.service.store, folder, on_error=on_error,
                                      dry_run=dry_run, progress=progress)
         except ValidationFailed as e:
-            return Check(key, False, str(e), e.report)
+            return Check(key, False, tr.error(e), e.report)
         except ChainriskError as e:
             return Check(key, False, _failed(tr, e), LoadReport(source="upload"))
     if dry_run:
@@ -168,6 +175,7 @@ def _suppliers(ctx: shell.Context) -> None:
     st.markdown(tr("data.suppliers_help"))
     files = st.file_uploader(tr("data.suppliers_file"), type=["csv", "xlsx"],
                              accept_multiple_files=True, key="data_suppliers_files",
+                             help=tr("data.suppliers_file_help"),
                              max_upload_size=uploads.upload_limit_mb())
     _limit_caption(tr)
     buyer = st.text_input(tr("data.buyer"), key="data_suppliers_buyer",
@@ -193,6 +201,7 @@ def _suppliers(ctx: shell.Context) -> None:
         bar.empty()
         if result.ok:
             st.session_state[DONE] = result.message
+            shell.saw_own_load(ctx.url)  # the success message says it; no other notice
             st.session_state.pop("data_suppliers_check", None)
             st.rerun()
         _show(tr, result, dry_run=False)
@@ -211,7 +220,7 @@ def _run_suppliers(ctx: shell.Context, files: list[tuple[str, bytes]], buyer: st
                                           on_error=on_error, dry_run=dry_run,
                                           progress=progress)
         except ValidationFailed as e:
-            return Check(key, False, str(e), e.report)
+            return Check(key, False, tr.error(e), e.report)
         except ChainriskError as e:
             return Check(key, False, _failed(tr, e), LoadReport(source="upload"))
     counts = tr("data.import_counts", read=report.read, loaded=report.loaded,
@@ -234,18 +243,18 @@ def _show(tr: Tr, check: Check, *, dry_run: bool) -> None:
     report = check.report
     if check.imported is not None:
         _import_details(tr, check.imported)
-    counts = uploads.counts_frame(report)
+    counts = uploads.counts_frame(report, tr.lang)
     if not counts.empty:
-        st.dataframe(counts, hide_index=True, key=f"data_counts_{dry_run}", column_config={
+        data_table(counts, hide_index=True, key=f"data_counts_{dry_run}", column_config={
             "table": tr("data.col_table"), "read": tr("data.col_read"),
             "rejected": tr("data.col_rejected"), "inserted": tr("data.col_inserted"),
             "updated": tr("data.col_updated"), "unchanged": tr("data.col_unchanged"),
         })
-    problems = uploads.problems_frame(report)
+    problems = uploads.problems_frame(report, lang=tr.lang)
     if not problems.empty:
         heading = tr("data.problems", errors=len(report.errors), warnings=len(report.warnings))
         st.markdown(f"**{heading}**")
-        st.dataframe(problems, hide_index=True, key=f"data_problems_{dry_run}", column_config={
+        data_table(problems, hide_index=True, key=f"data_problems_{dry_run}", column_config={
             "severity": tr("data.col_severity"), "file": tr("data.col_file"),
             "line": tr("data.col_line"), "column": tr("data.col_column"),
             "value": tr("data.col_value"), "reason": st.column_config.TextColumn(
@@ -256,38 +265,46 @@ def _show(tr: Tr, check: Check, *, dry_run: bool) -> None:
 
 
 def _import_details(tr: Tr, imported: ImportReport) -> None:
+    colon, comma = ("：", "，") if tr.lang == "zh" else (": ", ", ")
     lines = []
     for sheet, mapping in imported.columns.items():
-        used = ", ".join(f"{h} → {f}" for h, f in mapping.items())
-        lines.append(f"- {tr('data.columns_used', sheet=sheet)}: {used}")
+        used = comma.join(f"{h} → {tr.value('field', f)}" for h, f in mapping.items())
+        lines.append(f"- {tr('data.columns_used', sheet=sheet)}{colon}{used}")
         if imported.ignored.get(sheet):
-            lines.append(f"- {tr('data.columns_ignored', sheet=sheet)}: "
-                         + ", ".join(imported.ignored[sheet]))
+            lines.append(f"- {tr('data.columns_ignored', sheet=sheet)}{colon}"
+                         + comma.join(imported.ignored[sheet]))
     for kind, items in imported.created.items():
         if items:
-            shown = ", ".join(f"{n} (`{i}`)" for i, n in items[:20])
+            shown = comma.join(f"{n} (`{i}`)" for i, n in items[:20])
             more = " …" if len(items) > 20 else ""
-            lines.append(f"- {tr('data.created', kind=kind, n=len(items))}: {shown}{more}")
+            lines.append(f"- {tr('data.created', kind=_noun(tr, kind), n=len(items))}{colon}"
+                         f"{shown}{more}")
     for written, kind, candidate, score in imported.suggestions[:20]:
-        text = tr("data.suggestion", written=written, kind=kind, candidate=candidate,
-                  score=f"{score:.0f}")
+        text = tr("data.suggestion", written=written, kind=_noun(tr, kind),
+                  candidate=candidate, score=f"{score:.0f}")
         lines.append(f"- {text}")
     if lines:
         st.markdown("\n".join(lines))
 
 
+def _noun(tr: Tr, kind: str) -> str:
+    """Return a kind of node ("firm") or a table of them ("firms") in the page's language."""
+    return tr.value("table", kind) if kind.endswith("s") else tr.value("kind", kind)
+
+
 def _history(ctx: shell.Context) -> None:
     tr = ctx.tr
     with shell.guard(tr):
-        info = state.info(ctx.url, ctx.version)
+        info = state.fresh_info(ctx.url)  # loads from elsewhere too, even unchanged ones
     st.markdown(tr("data.store_line", url=info.url, version=info.data_version))
-    st.markdown(", ".join(f"{tr.maybe('table.' + k, k)} {v:,}" for k, v in info.counts.items()))
-    frame = uploads.history_frame(info.loads)
+    comma = "，" if tr.lang == "zh" else ", "
+    st.markdown(comma.join(f"{tr.value('table', k)} {v:,}" for k, v in info.counts.items()))
+    frame = uploads.history_frame(info.loads, tr.lang)
     if frame.empty:
         st.info(tr("data.no_loads"))
         return
-    st.dataframe(frame, hide_index=True, key="data_history", column_config={
-        "id": tr("data.col_id"), "finished_at": tr("data.col_time"),
+    data_table(frame, hide_index=True, key="data_history", column_config={
+        "id": tr("data.col_id"), "finished_at": tr("data.col_time"), "kind": tr("data.col_kind"),
         "bundle": tr("data.col_bundle"), "version": tr("data.col_version"),
         "changed": tr("data.col_changed"), "rejected": tr("data.col_rejected"),
         "on_error": tr("data.col_on_error"), "source": tr("data.col_source"),
