@@ -38,7 +38,7 @@ from chainrisk.ingest.csvfile import (
     check_file_size,
     iter_records,
 )
-from chainrisk.ingest.report import LoadReport, RejectedRow
+from chainrisk.ingest.report import LoadReport, Reason, RejectedRow
 from chainrisk.ingest.values import ValueProblem, normalise_text, parse_cell, parse_id
 from chainrisk.schema import (
     BUNDLE_FILES,
@@ -52,11 +52,14 @@ from chainrisk.schema import (
     sql_type,
     to_storage,
 )
+from chainrisk.store.base import CLEAR
 
 Progress = Callable[[str, int], None]
 KnownIds = Callable[[str], Iterable[str]]
 
 _BATCH = 5000
+#: A cell holding exactly this clears the stored value; an empty cell keeps it.
+CLEAR_CELL = "\\N"
 _COUNTRY_ID = re.compile(r"^[A-Z]{2}$")
 # bundle.toml holds a few lines; a bigger one is a mistake, and YAML aliases can make a
 # small file expand without end when it is written back out as JSON.
@@ -106,7 +109,7 @@ def stage_ddl(table: Table, name: str) -> str:
     cols = ", ".join(f"{q(c.name)} {sql_type(c.kind)}" for c in table.columns)
     return (
         f"CREATE TABLE {name} (line INTEGER NOT NULL, rejected INTEGER NOT NULL DEFAULT 0, "
-        f"{cols}, extra TEXT)"
+        f"{cols}, extra TEXT, cleared TEXT)"
     )
 
 
@@ -128,23 +131,41 @@ class Workspace:
             "WITHOUT ROWID"
         )
 
-    def insert(self, table: Table, rows: list[tuple[StorageValue, ...]]) -> None:
-        """Stage ``rows``: (line, rejected, *columns, extra) tuples."""
-        marks = ", ".join("?" for _ in range(len(table.columns) + 3))
+    def insert(
+        self, table: Table, rows: list[tuple[StorageValue, ...]], *, cleared: bool = False
+    ) -> None:
+        """Stage ``rows``: (line, rejected, *columns, extra) tuples.
+
+        With ``cleared`` each tuple ends with one more item: the names of the known
+        columns whose cell asked to clear the stored value, ``;``-separated (or None).
+        """
+        more = ", cleared" if cleared else ""
+        marks = ", ".join("?" for _ in range(len(table.columns) + (4 if cleared else 3)))
         cols = ", ".join(q(c.name) for c in table.columns)
         self.conn.executemany(
-            f"INSERT INTO stage_{table.name} (line, rejected, {cols}, extra) "
+            f"INSERT INTO stage_{table.name} (line, rejected, {cols}, extra{more}) "
             f"VALUES ({marks})",
             rows,
         )
 
     def accepted_rows(self, table: str) -> Iterator[tuple[Any, ...]]:
-        """Yield the accepted rows of ``table``: known columns in order, then extra."""
+        """Yield the accepted rows of ``table``: known columns in order, then extra.
+
+        A column whose cell held the clear marker comes as :data:`CLEAR`; in the extra
+        JSON a cleared extra column is null (see :data:`chainrisk.store.base.RowSource`).
+        """
         spec = TABLES[table]
-        cols = ", ".join(q(c.name) for c in spec.columns)
-        yield from self.conn.execute(
-            f"SELECT {cols}, extra FROM stage_{table} WHERE rejected = 0 ORDER BY line"
-        )
+        names = spec.column_names
+        cols = ", ".join(q(c) for c in names)
+        for row in self.conn.execute(
+            f"SELECT {cols}, extra, cleared FROM stage_{table} WHERE rejected = 0 ORDER BY line"
+        ):
+            if row[-1] is None:
+                yield row[:-1]
+                continue
+            gone = set(row[-1].split(";"))
+            yield (*(CLEAR if n in gone else v for n, v in zip(names, row, strict=False)),
+                   row[-2])
 
     def count(self, table: str, *, rejected: bool) -> int:
         """Return the number of staged rows, rejected or accepted."""
@@ -239,6 +260,7 @@ def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
             f"no bundle.toml: the bundle is named {folder.name!r} after its folder; add a "
             'bundle.toml with name = "…", version and sources to record where the data '
             "came from",
+            code="meta.missing", params={"name": folder.name},
         )
         return BundleMeta(name=folder.name)
     path = found[0]
@@ -249,43 +271,50 @@ def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
                 path.name,
                 f"is {size:,} bytes; metadata takes a few lines (at most "
                 f"{META_MAX_BYTES:,} bytes): keep name, version, sources and the like there",
+                code="meta.too_big", params={"size": size, "limit": META_MAX_BYTES},
             )
             return BundleMeta(name=folder.name)
         text = path.read_text(encoding="utf-8-sig")
         data: Any = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
         data = plain(data)
     except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as e:
-        report.error(path.name, f"cannot be read: {e}; fix the syntax (it must be UTF-8)")
+        report.error(path.name, f"cannot be read: {e}; fix the syntax (it must be UTF-8)",
+                     code="meta.syntax", params={"detail": str(e)})
         return BundleMeta(name=folder.name)
     except MetaProblem as e:
         report.error(path.name, f"cannot be kept: {e}; write plain text, numbers, lists "
-                     "and tables")
+                     "and tables", code="meta.unplain", params={"detail": str(e)})
         return BundleMeta(name=folder.name)
     except RecursionError:
-        report.error(path.name, "is nested too deeply to read; keep the metadata flat")
+        report.error(path.name, "is nested too deeply to read; keep the metadata flat",
+                     code="meta.deep")
         return BundleMeta(name=folder.name)
     except OSError as e:
-        report.error(path.name, f"cannot be read: {e.strerror or e}")
+        report.error(path.name, f"cannot be read: {e.strerror or e}", code="file.cannot_open",
+                     params={"file": path.name})
         return BundleMeta(name=folder.name)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        report.error(path.name, "must hold keys such as name = \"ic\"")
+        report.error(path.name, "must hold keys such as name = \"ic\"", code="meta.not_table")
         return BundleMeta(name=folder.name)
     name = str(data.get("name") or folder.name)
     if not data.get("name"):
-        report.warn(path.name, f"has no name; using the folder name {name!r}", column="name")
+        report.warn(path.name, f"has no name; using the folder name {name!r}", column="name",
+                    code="meta.no_name", params={"name": name})
     home_country = str(data.get("home_country") or DEFAULT_HOME_COUNTRY)
     if not _COUNTRY_ID.match(home_country):
         report.error(
             path.name,
             "home_country must be an ISO 3166-1 alpha-2 code such as CN",
+            code="meta.home_country",
             column="home_country",
             value=home_country,
         )
     sources = data.get("sources") or []
     if not isinstance(sources, list):
-        report.error(path.name, "sources must be a list", column="sources")
+        report.error(path.name, "sources must be a list", column="sources",
+                     code="meta.sources")
         sources = []
     percent = data.get("percent_columns") or []
     percent_columns: set[str] = set()
@@ -299,6 +328,7 @@ def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
             report.error(
                 path.name,
                 "percent_columns entries name share columns, e.g. \"produces.share\"",
+                code="meta.percent_columns",
                 column="percent_columns",
                 value=str(item),
             )
@@ -360,6 +390,7 @@ def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | N
         report.error(
             table.filename,
             f"the header names {_listed(dupes)} more than once: each column once",
+            code="header.duplicate", params={"columns": ", ".join(dupes)},
             line=1,
         )
         return None
@@ -373,6 +404,9 @@ def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | N
             table.filename,
             f"missing required column(s): {', '.join(hints)}; the header has "
             f"{_listed(names)}. Required: {', '.join(c.name for c in table.required_columns)}",
+            code="header.missing",
+            params={"missing": ", ".join(hints), "found": ", ".join(names),
+                    "required": ", ".join(c.name for c in table.required_columns)},
             line=1,
         )
         return None
@@ -382,32 +416,39 @@ def _header(table: Table, cells: list[str], report: LoadReport) -> list[str] | N
             table.filename,
             f"column(s) {_listed(unknown)} are not part of the layout; kept as extra "
             "properties",
+            code="header.extra", params={"columns": ", ".join(unknown)},
             line=1,
         )
     return names
 
 
-def _check_row(table: Table, values: dict[str, Any]) -> list[tuple[str, str]]:
+def _check_row(table: Table, values: dict[str, Any]) -> list[tuple[str, Reason]]:
     """Return (column, reason) for rule violations within a single row."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, Reason]] = []
     if table.name == "regions" and values.get("level") is not None:
         if values["level"] == "country":
             if values.get("parent"):
-                problems.append(("parent", "a country has no parent region; leave it empty"))
+                problems.append(("parent", Reason(
+                    "a country has no parent region; leave it empty", "row.country_parent")))
             if values.get("id") and not _COUNTRY_ID.match(values["id"]):
                 problems.append(
-                    ("id", "a country id is its ISO 3166-1 alpha-2 code, e.g. CN, JP, NL")
+                    ("id", Reason("a country id is its ISO 3166-1 alpha-2 code, e.g. CN, JP, NL",
+                                  "row.country_id"))
                 )
         elif not values.get("parent"):
             problems.append(
-                ("parent", f"a {values['level']} needs its parent region (e.g. CN for a province)")
+                ("parent", Reason(
+                    f"a {values['level']} needs its parent region (e.g. CN for a province)",
+                    "row.needs_parent", {"level": values["level"]}))
             )
         if values.get("parent") is not None and values.get("parent") == values.get("id"):
-            problems.append(("parent", "a region cannot be its own parent"))
+            problems.append(("parent", Reason("a region cannot be its own parent",
+                                              "row.own_parent")))
     elif table.name == "requires" and values.get("product") == values.get("input") is not None:
-        problems.append(("input", "a component cannot require itself"))
+        problems.append(("input", Reason("a component cannot require itself",
+                                         "row.requires_itself")))
     elif table.name == "supplies" and values.get("supplier") == values.get("buyer") is not None:
-        problems.append(("buyer", "a firm cannot supply itself"))
+        problems.append(("buyer", Reason("a firm cannot supply itself", "row.supplies_itself")))
     return problems
 
 
@@ -430,6 +471,8 @@ def _stage_table(
                 f"required file is missing; a bundle needs regions.csv, firms.csv and "
                 f"components.csv (header for this one: "
                 f"{','.join(c.name for c in table.columns)})",
+                code="file.required_missing",
+                params={"header": ",".join(c.name for c in table.columns)},
             )
         return
     percent = {c.name for c in table.columns if f"{table.name}.{c.name}" in meta.percent_columns}
@@ -449,12 +492,12 @@ def _stage_table(
             counts.read += 1
             batch.append(_stage_row(plan, line, cells, report))
             if len(batch) >= _BATCH:
-                ws.insert(table, batch)
+                ws.insert(table, batch, cleared=True)
                 batch.clear()
                 if progress is not None:
                     progress(table.name, counts.read)
     except FileProblem as e:
-        report.error(table.filename, str(e), line=e.line)
+        report.error(table.filename, str(e), line=e.line, code=e.code, params=e.params)
         report.unreadable.add(table.filename)
         return
     if names is None:
@@ -462,9 +505,10 @@ def _stage_table(
         report.error(
             table.filename,
             f"the file is empty: it needs a header row ({','.join(table.column_names)})",
+            code="file.no_header", params={"header": ",".join(table.column_names)},
         )
         return
-    ws.insert(table, batch)
+    ws.insert(table, batch, cleared=True)
     if progress is not None:
         progress(table.name, counts.read)
 
@@ -509,6 +553,7 @@ def _stage_row(
     table = plan.table
     values: list[StorageValue] = [None] * plan.n_columns
     failed: set[str] = set()
+    cleared: list[str] = []
     bad = False
     n_cells = len(cells)
     if n_cells > plan.width and any(c.strip() for c in cells[plan.width :]):
@@ -516,6 +561,7 @@ def _stage_row(
             table.filename,
             f"the row has {n_cells} cells but the header has {plan.width} columns; "
             "a cell holding a comma must be quoted",
+            code="row.too_many_cells", params={"cells": n_cells, "columns": plan.width},
             line=line,
         )
         bad = True
@@ -525,16 +571,25 @@ def _stage_row(
         text = cells[cell_index].strip()
         if not text:
             continue
+        if text == CLEAR_CELL:
+            cleared.append(name)
+            continue
         try:
             values[position] = parser(text)
         except ValueProblem as e:
-            report.error(table.filename, str(e), line=line, column=name, value=text)
+            report.error(table.filename, str(e), line=line, column=name, value=text,
+                         code=e.code, params=e.params)
             failed.add(name)
             bad = True
     for position, name in plan.required:
-        if values[position] is None and name not in failed:
+        if name in cleared:
+            report.error(table.filename, f"{CLEAR_CELL} clears a stored value, but {name} "
+                         "cannot be empty: write its value", line=line, column=name,
+                         value=CLEAR_CELL, code="value.required_cleared")
+            bad = True
+        elif values[position] is None and name not in failed:
             report.error(table.filename, "a value is required here", line=line, column=name,
-                         value="")
+                         value="", code="value.required")
             bad = True
     if not bad and table.name in _ROW_RULES:
         row = {c.name: v for c, v in zip(table.columns, values, strict=True)}
@@ -549,12 +604,14 @@ def _stage_row(
             bad = True
     extra = None
     if plan.extras:
+        # a cleared extra column is null: the store removes that property
         found = {
-            name: cells[i].strip() for i, name in plan.extras if i < n_cells and cells[i].strip()
+            name: None if cells[i].strip() == CLEAR_CELL else cells[i].strip()
+            for i, name in plan.extras if i < n_cells and cells[i].strip()
         }
         if found:
             extra = json.dumps(found, ensure_ascii=False)
-    return (line, int(bad), *values, extra)
+    return (line, int(bad), *values, extra, ";".join(cleared) or None)
 
 
 _ROW_RULES = frozenset({"regions", "requires", "supplies"})
@@ -566,7 +623,7 @@ _ROW_RULES = frozenset({"regions", "requires", "supplies"})
 def _reject(
     ws: Workspace,
     table: Table,
-    found: Iterable[tuple[int, str, str, str]],
+    found: Iterable[tuple[int, str, str, str | Reason]],
     report: LoadReport,
 ) -> int:
     """Reject the rows given as (line, column, value, reason); return how many."""
@@ -598,7 +655,8 @@ def _check_duplicates(ws: Workspace, table: Table, report: LoadReport) -> None:
                 r[0],
                 table.key[-1] if len(table.key) > 1 else table.key[0],
                 "/".join(str(v) for v in r[1:-1]),
-                f"duplicate {what}: already given on line {r[-1]}; keep one of the two rows",
+                Reason(f"duplicate {what}: already given on line {r[-1]}; keep one of the two "
+                       "rows", "row.duplicate", {"key": what, "line": r[-1]}),
             )
             for r in rows
         ),
@@ -640,11 +698,14 @@ def _check_references(
     return rejected
 
 
-def _unknown(ref: Table, value: str, rejected_line: int | None) -> str:
+def _unknown(ref: Table, value: str, rejected_line: int | None) -> Reason:
     noun = ref.name.removesuffix("s")
+    params = {"kind": noun, "id": value, "file": ref.filename, "line": rejected_line}
     if rejected_line is not None:
-        return f"{noun} {value!r} was rejected ({ref.filename} line {rejected_line}); fix it there"
-    return f"unknown {noun} {value!r}: add it to {ref.filename} (or fix the spelling)"
+        return Reason(f"{noun} {value!r} was rejected ({ref.filename} line {rejected_line}); "
+                      "fix it there", "ref.rejected", params)
+    return Reason(f"unknown {noun} {value!r}: add it to {ref.filename} (or fix the spelling)",
+                  "ref.unknown", params)
 
 
 def _check_list_references(
@@ -694,7 +755,8 @@ def _check_region_cycles(ws: Workspace, report: LoadReport) -> None:
         ws,
         TABLES["regions"],
         (
-            (line_of[r], "parent", parent[r], "regions' parents form a cycle; break it")
+            (line_of[r], "parent", parent[r],
+             Reason("regions' parents form a cycle; break it", "row.region_cycle"))
             for r in sorted(in_cycle)
         ),
         report,
@@ -713,6 +775,8 @@ def _data_quality(ws: Workspace, report: LoadReport) -> None:
                 f"{table}.csv",
                 f"shares of {'/'.join(row[: len(group)])} add up to {100 * row[-2]:.1f} %; "
                 "they will be rescaled to 100 %",
+                code="quality.shares_over",
+                params={"group": "/".join(row[: len(group)]), "total": f"{100 * row[-2]:.1f}"},
                 line=row[-1],
                 column="share",
             )
@@ -727,6 +791,8 @@ def _data_quality(ws: Workspace, report: LoadReport) -> None:
             "supplies.csv",
             f"{supplier} supplies {component} but no produces row says it makes it; add one "
             "to produces.csv so concentration counts it",
+            code="quality.supplier_not_producer",
+            params={"supplier": supplier, "component": component},
             line=line,
             column="supplier",
             value=supplier,
@@ -824,11 +890,13 @@ def read_bundle(
     The caller owns the returned workspace (use it as a context manager).
     """
     if not folder.exists():
-        raise BundleError(f"{folder} does not exist: give the folder that holds the bundle")
+        raise BundleError(f"{folder} does not exist: give the folder that holds the bundle",
+                          code="bundle.missing", params={"folder": str(folder)})
     if not folder.is_dir():
         raise BundleError(
             f"{folder} is a file: a bundle is a folder holding regions.csv, firms.csv, "
-            "components.csv and bundle.toml"
+            "components.csv and bundle.toml", code="bundle.not_folder",
+            params={"folder": str(folder)},
         )
     try:
         check_encoding(encoding)
@@ -848,7 +916,9 @@ def read_bundle(
         if other.name not in expected:
             close = get_close_matches(other.name.lower(), sorted(expected), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            report.warn(other.name, f"not part of the bundle layout; ignored{hint}")
+            report.warn(other.name, f"not part of the bundle layout; ignored{hint}",
+                        code="file.not_in_layout_close" if close else "file.not_in_layout",
+                        params={"close": close[0]} if close else {})
     ws = Workspace()
     try:
         for name in TABLE_ORDER:

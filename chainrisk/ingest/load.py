@@ -38,7 +38,12 @@ def load_bundle(
             p.line is None for p in report.errors
         )
         if file_errors or (not report.ok and on_error is OnError.RAISE):
-            raise ValidationFailed(_failure_message(report, on_error, file_errors), report)
+            raise ValidationFailed(
+                _failure_message(report, on_error, file_errors), report,
+                code="load.unreadable" if file_errors else "load.rows_rejected",
+                params={"bundle": report.bundle or report.source, "problems": len(report.errors),
+                        "rows": sum(c.rejected for c in report.counts.values())},
+            )
         if dry_run:
             return report
         rejected = sum(c.rejected for c in report.counts.values())
@@ -52,6 +57,7 @@ def load_bundle(
         )
         report.load_id = record.id
         report.loaded = True
+        report.changes = list(record.cell_changes)
         for name, change in record.changes.items():
             counts = report.table(name)
             counts.inserted = change.inserted

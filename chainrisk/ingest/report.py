@@ -2,6 +2,10 @@
 
 A report is what a loading officer acts on, so each problem names the file, the line
 (1 is the header row), the column, the value and the reason, which says how to fix it.
+
+The reason is English text for the command line and the report files; ``code`` and
+``params`` say the same for translation (:func:`chainrisk.words.problem_reason` words
+it in Chinese or English with the app's remedy).
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from chainrisk.ingest.values import format_cell
+from chainrisk.schema import ColumnKind
+from chainrisk.store.base import CellChange
 
 VALUE_CHARS = 1000
 """A problem keeps at most this much of its value; rejects.csv keeps every cell whole."""
@@ -38,7 +46,11 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem found in the input."""
+    """One problem found in the input.
+
+    ``code`` names the reason for translation ("" when it has none yet) and ``params``
+    holds the values its wording fills in.
+    """
 
     severity: Severity
     file: str
@@ -46,6 +58,8 @@ class Problem:
     column: str | None
     value: str | None
     reason: str
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         place = self.file
@@ -58,6 +72,25 @@ class Problem:
             value = self.value if len(self.value) <= 60 else self.value[:57] + "..."
             shown = f" (value {value!r})"
         return f"{self.severity.value}: {place}{shown}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason with its code and parameters, for checks that pass reasons around."""
+
+    text: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _parts(reason: str | Reason, code: str, params: dict[str, Any] | None
+           ) -> tuple[str, str, dict[str, Any]]:
+    if isinstance(reason, Reason):
+        return reason.text, code or reason.code, {**reason.params, **(params or {})}
+    return reason, code, dict(params or {})
 
 
 @dataclass
@@ -96,6 +129,8 @@ class LoadReport:
     load_id: int | None = None
     loaded: bool = False
     checksum: str = ""
+    # Every value the load changed in rows the store already held, in load order.
+    changes: list[CellChange] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -115,26 +150,34 @@ class LoadReport:
     def error(
         self,
         file: str,
-        reason: str,
+        reason: str | Reason,
         *,
         line: int | None = None,
         column: str | None = None,
         value: str | None = None,
+        code: str = "",
+        params: dict[str, Any] | None = None,
     ) -> None:
         """Record an error (a value longer than ``VALUE_CHARS`` is kept cut short)."""
-        self.problems.append(Problem(Severity.ERROR, file, line, column, clip(value), reason))
+        text, code, params = _parts(reason, code, params)
+        self.problems.append(Problem(Severity.ERROR, file, line, column, clip(value), text,
+                                     code, params))
 
     def warn(
         self,
         file: str,
-        reason: str,
+        reason: str | Reason,
         *,
         line: int | None = None,
         column: str | None = None,
         value: str | None = None,
+        code: str = "",
+        params: dict[str, Any] | None = None,
     ) -> None:
         """Record a warning (a value longer than ``VALUE_CHARS`` is kept cut short)."""
-        self.problems.append(Problem(Severity.WARNING, file, line, column, clip(value), reason))
+        text, code, params = _parts(reason, code, params)
+        self.problems.append(Problem(Severity.WARNING, file, line, column, clip(value), text,
+                                     code, params))
 
     def table(self, name: str) -> TableCounts:
         """Return the counts of ``name``, created on first use."""
@@ -164,6 +207,17 @@ class LoadReport:
         lines.extend(str(p) for p in shown)
         if len(shown) < len(ordered):
             lines.append(f"... and {len(ordered) - len(shown)} more (see the report file)")
+        if self.changes:
+            lines.append(f"{len(self.changes)} value(s) changed (old -> new):")
+            listed = self.changes if limit is None else self.changes[:limit]
+            lines.extend(
+                f"  {c.table} {'/'.join(map(str, c.key))} {c.column}: "
+                f"{_shown(c.old)} -> {_shown(c.new)}"
+                for c in listed
+            )
+            if len(listed) < len(self.changes):
+                lines.append(f"  ... and {len(self.changes) - len(listed)} more "
+                             "(load with --report DIR to get them all in changes.csv)")
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
@@ -179,6 +233,11 @@ class LoadReport:
             "counts": {k: asdict(v) for k, v in self.counts.items()},
             "problems": [
                 {**asdict(p), "severity": p.severity.value} for p in self.problems
+            ],
+            "changes": [
+                {"table": c.table, "key": list(c.key), "column": c.column,
+                 "old": change_text(c.old), "new": change_text(c.new)}
+                for c in self.changes
             ],
         }
 
@@ -197,11 +256,46 @@ class LoadReport:
             rejects = folder / "rejects.csv"
             write_rejects(rejects, self.rejected_rows)
             written.append(rejects)
+        if self.changes:
+            changes = folder / "changes.csv"
+            write_changes(changes, self.changes)
+            written.append(changes)
         return written
 
 
 def _place(problem: Problem) -> tuple[str, int]:
     return (problem.file, problem.line or 0)
+
+
+def change_text(value: Any) -> str | None:
+    """Return a changed value as its CSV text (None: no value).
+
+    >>> change_text(("ic", "5g")), change_text(True), change_text(0.5), change_text(None)
+    ('ic;5g', 'true', '0.5', None)
+    """
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = tuple(str(v) for v in value)
+    return format_cell(ColumnKind.TEXT, value)
+
+
+def _shown(value: Any) -> str:
+    text = change_text(value)
+    return "(none)" if text is None else repr(clip(text))
+
+
+def write_changes(path: Path, changes: Iterable[CellChange]) -> None:
+    """Write one row per changed value: table, key, column, old, new (UTF-8 with BOM).
+
+    The key's values are joined with ``/``; an empty old or new cell means no value.
+    """
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["table", "key", "column", "old", "new"])
+        for c in changes:
+            writer.writerow([c.table, "/".join(map(str, c.key)), c.column,
+                             change_text(c.old) or "", change_text(c.new) or ""])
 
 
 def write_rejects(path: Path, rows: Iterable[RejectedRow]) -> None:

@@ -9,8 +9,99 @@ from typing import Any, Protocol, TypeVar
 _T = TypeVar("_T")
 
 # Yields the accepted rows of a table: its known columns in schema order, then the
-# extra-properties JSON text (or None).
+# extra-properties JSON text (or None). Loads merge: a column given as None says nothing
+# (the stored value stays), CLEAR removes the stored value; in the extras JSON a name
+# with the value null removes that extra property, and a name left out keeps it.
 RowSource = Callable[[str], Iterator[tuple[Any, ...]]]
+
+
+class Clear:
+    """The type of :data:`CLEAR`, the value of a cell that removes a stored value."""
+
+    _instance: Clear | None = None
+
+    def __new__(cls) -> Clear:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "CLEAR"
+
+
+#: In a row of a RowSource: remove the stored value of this column.
+CLEAR = Clear()
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One value a load changed in a row the store already held.
+
+    ``old`` and ``new`` are normalised values as :meth:`Store.iter_rows` gives them
+    (None: no value); ``key`` holds the row's key values in the table's key order.
+    """
+
+    table: str
+    key: tuple[Any, ...]
+    column: str
+    old: Any
+    new: Any
+
+
+def merge_values(
+    stored: Mapping[str, Any] | None, given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the values ``stored`` with ``given`` merged over them (no None values).
+
+    A given None keeps the stored value, :data:`CLEAR` removes it, anything else
+    replaces it. Names keep their stored order; new ones follow in the given order.
+
+    >>> merge_values({"a": 1, "b": 2, "c": 3}, {"a": None, "b": CLEAR, "c": 4, "d": 5})
+    {'a': 1, 'c': 4, 'd': 5}
+    >>> merge_values(None, {"a": None, "b": CLEAR, "c": "x"})
+    {'c': 'x'}
+    """
+    merged = dict(stored or {})
+    for name, value in given.items():
+        if value is CLEAR:
+            merged.pop(name, None)
+        elif value is not None:
+            merged[name] = value
+    return merged
+
+
+def cell_changes(
+    table: str,
+    key: tuple[Any, ...],
+    stored: Mapping[str, Any],
+    merged: Mapping[str, Any],
+    normalise: Callable[[str, Any], Any],
+) -> list[CellChange]:
+    """Return a CellChange per name whose value differs between ``stored`` and ``merged``.
+
+    ``normalise(name, value)`` turns a value of the store's own form into the form
+    :meth:`Store.iter_rows` gives. Names come in stored order, then new ones.
+
+    >>> cell_changes("t", ("k",), {"a": 1, "b": 2}, {"a": 1, "c": 3}, lambda n, v: v)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [CellChange(table='t', key=('k',), column='b', old=2, new=None),
+     CellChange(table='t', key=('k',), column='c', old=None, new=3)]
+    """
+    names = list(stored) + [n for n in merged if n not in stored]
+    out = []
+    for name in names:
+        old, new = stored.get(name), merged.get(name)
+        if old != new:
+            out.append(
+                CellChange(
+                    table,
+                    key,
+                    name,
+                    None if old is None else normalise(name, old),
+                    None if new is None else normalise(name, new),
+                )
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -36,6 +127,9 @@ class LoadRecord:
     changes: Mapping[str, TableChange] = field(default_factory=dict)
     rejected: int = 0
     on_error: str = "raise"
+    #: Every value this load changed in rows already held (only on the record a load
+    #: returns; the store's table of loads keeps the counts).
+    cell_changes: tuple[CellChange, ...] = field(default=(), compare=False)
 
     @property
     def changed(self) -> int:
@@ -83,9 +177,12 @@ class Store(Protocol):
         on_error: str = "raise",
         resolutions: Iterable[tuple[str, str, str, str]] = (),
     ) -> LoadRecord:
-        """Write every table's rows (and name resolutions) in one transaction.
+        """Merge every table's rows (and name resolutions) into the store in one transaction.
 
-        Returns the record of the load.
+        A row whose key the store holds is merged over the stored row (see
+        :data:`RowSource` and :func:`merge_values`): None keeps a stored value, CLEAR
+        removes it. Returns the record of the load, with every value changed in
+        ``cell_changes``.
         """
         ...
 

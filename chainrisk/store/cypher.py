@@ -132,7 +132,9 @@ RESOLUTIONS = (
 # holds the values of the layout properties named by $columns (key excluded; null:
 # absent, so that setting it removes the property), row[1] the names of the extra
 # properties (null: none), row[2] their values; row[3] on is the key: a node's id, or a
-# relationship's start id, end id and further key values (supplies: component).
+# relationship's start id, end id and further key values (supplies: component). A row
+# is the whole row as it is to be stored: the store merges a load's rows over what it
+# holds (read with CURRENT) before sending them here.
 #
 # Whether the stored ``x`` (a node or relationship) differs from its row: layout
 # properties and extra properties (names in order, and values). Properties written back
@@ -216,6 +218,23 @@ UPSERT: dict[str, str] = {
 
 #: Per relation table: up to five rows of $rows whose start or end node is missing.
 MISSING_ENDPOINTS: dict[str, str] = {t: _relation_missing(t) for t in RELATION_TYPES}
+
+
+def _current(table: str) -> str:
+    if table in NODE_LABELS:
+        match = f"MATCH (x:{NODE_LABELS[table].value} {{{TABLES[table].key[0]}: key}})"
+    else:
+        start, end, rest = _endpoints(table)
+        props = ", ".join(f"{name}: key[{2 + i}]" for i, name in enumerate(rest))
+        rel = f"[x:{RELATION_TYPES[table].value}" + (f" {{{props}}}]" if props else "]")
+        match = f"MATCH (:{start.value} {{id: key[0]}})-{rel}->(:{end.value} {{id: key[1]}})"
+    return f"UNWIND $keys AS key {match} RETURN key, properties(x) AS props"
+
+
+#: Per table: what the store holds for the keys $keys (node tables: ids; relation
+#: tables: [start id, end id, further key values]), as {key, props}; keys it does not
+#: hold are left out. A load merges its rows over these before writing.
+CURRENT: dict[str, str] = {t: _current(t) for t in TABLES}
 
 
 def _link(ref: Reference) -> str:
@@ -349,6 +368,7 @@ STATEMENTS: frozenset[str] = frozenset(
         RESOLUTIONS,
         *UPSERT.values(),
         *MISSING_ENDPOINTS.values(),
+        *CURRENT.values(),
         *LINK.values(),
         *NODE_PAGE.values(),
         *ID_PAGE.values(),

@@ -73,7 +73,16 @@ from chainrisk.schema import (
     Table,
 )
 from chainrisk.store import cypher
-from chainrisk.store.base import LoadRecord, RowSource, StoreInfo, TableChange
+from chainrisk.store.base import (
+    CLEAR,
+    CellChange,
+    LoadRecord,
+    RowSource,
+    StoreInfo,
+    TableChange,
+    cell_changes,
+    merge_values,
+)
 
 __all__ = ["NEO4J_SCHEMES", "SCHEMA_VERSION", "Neo4jStore"]
 
@@ -214,10 +223,10 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
-def _extras(table: str, text: str | None) -> tuple[dict[str, Any], list[str] | None]:
-    """Return the extra properties of a row and their names (None: no extras)."""
+def _extras(table: str, text: str | None) -> dict[str, Any]:
+    """Return the extra properties of a row; CLEAR for those a null removes."""
     if not text:
-        return {}, None
+        return {}
     found = json.loads(text)
     extra: dict[str, Any] = {}
     for name, value in found.items():
@@ -227,6 +236,7 @@ def _extras(table: str, text: str | None) -> tuple[dict[str, Any], list[str] | N
                 "keeps for its own bookkeeping; rename the column"
             )
         if value is None:
+            extra[name] = CLEAR
             continue
         if isinstance(value, list) and all(_scalar(v) for v in value):
             if len({type(v) for v in value}) > 1:
@@ -240,7 +250,7 @@ def _extras(table: str, text: str | None) -> tuple[dict[str, Any], list[str] | N
                 "Neo4j properties hold text, numbers, booleans or lists of them"
             )
         extra[name] = value
-    return extra, (list(extra) or None)
+    return extra
 
 
 @dataclass(frozen=True)
@@ -265,18 +275,52 @@ class _Layout:
         """Return the property names compared and set, in row order (keys excluded)."""
         return [self.spec.columns[i].name for i in self.value_positions]
 
-    def params(self, row: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[Any]]:
-        """Return the key of a row from a RowSource and its statement row (see cypher)."""
+    def given(self, row: tuple[Any, ...]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Return the key of a row from a RowSource and what it gives, as properties.
+
+        The values are {property: value} for the layout properties (key excluded) and
+        the extra ones: None says nothing, CLEAR removes (see :func:`merge_values`).
+        """
         columns = self.spec.columns
         if len(row) != len(columns) + 1:
             raise ValueError(
                 f"{self.spec.name}: a row has {len(row)} values, expected "
                 f"{len(columns)} columns and the extras"
             )
+        if any(row[i] is CLEAR for i in self.key_positions):
+            raise ValueError(f"{self.spec.name}: a key column cannot be cleared")
         key = tuple(_to_graph(columns[i].kind, row[i]) for i in self.key_positions)
-        extra, names = _extras(self.spec.name, row[-1])
-        values = [_to_graph(columns[i].kind, row[i]) for i in self.value_positions]
-        return key, [values, names, list(extra.values()) if names else None, *key]
+        given: dict[str, Any] = {
+            columns[i].name: row[i] if row[i] is CLEAR else _to_graph(columns[i].kind, row[i])
+            for i in self.value_positions
+        }
+        given.update(_extras(self.spec.name, row[-1]))
+        return key, given
+
+    def stored(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the layout (key excluded) and extra properties a node or relationship holds."""
+        out = {c: props[c] for c in self.columns if props.get(c) is not None}
+        for name in props.get("_extras") or ():
+            if props.get(name) is not None:
+                out[name] = props[name]
+        return out
+
+    def params(self, key: tuple[Any, ...], values: Mapping[str, Any]) -> list[Any]:
+        """Return the statement row (see cypher) that writes ``values`` as the whole row."""
+        known = set(self.columns)
+        extra = [name for name in values if name not in known]
+        return [
+            [values.get(c) for c in self.columns],
+            extra or None,
+            [values[name] for name in extra] if extra else None,
+            *key,
+        ]
+
+    def normalise(self, name: str, value: Any) -> Any:
+        """Return a property value as iter_rows gives it."""
+        if self.spec.has_column(name):
+            return _from_graph(self.spec.column(name).kind, value)
+        return value
 
     def row(self, props: Mapping[str, Any], **keys: Any) -> dict[str, Any]:
         """Return a row as SqliteStore.iter_rows gives it, from stored properties."""
@@ -591,7 +635,7 @@ class Neo4jStore:
         on_error: str = "raise",
         resolutions: Iterable[tuple[str, str, str, str]] = (),
     ) -> LoadRecord:
-        """Upsert every table's rows and record the load, all in one transaction.
+        """Merge every table's rows into the store and record the load, in one transaction.
 
         Returns the record of the load. ``resolutions`` are (source, kind, written, id)
         rows. Raises StoreSchemaError before writing anything when the database lacks
@@ -636,8 +680,11 @@ class Neo4jStore:
         load_id = int(tx.run(cypher.NEXT_LOAD_ID).single(strict=True)["id"])
         changes: dict[str, TableChange] = {}
         written_keys: dict[str, list[str]] = {}
+        cells: list[CellChange] = []
         for name in TABLE_ORDER:
-            changes[name], written_keys[name] = self._write_table(tx, name, rows(name), load_id)
+            changes[name], written_keys[name] = self._write_table(
+                tx, name, rows(name), load_id, cells
+            )
         for ref in REFERENCES:
             for batch in _chunks(written_keys[ref.table], self.batch_size):
                 tx.run(cypher.LINK[ref], keys=batch).consume()
@@ -661,6 +708,7 @@ class Neo4jStore:
             changes=changes,
             rejected=rejected,
             on_error=on_error,
+            cell_changes=tuple(cells),
         )
         tx.run(cypher.CREATE_LOAD, record=_load_properties(record)).consume()
         tx.run(cypher.UNLOCK_META, key=META_KEY).consume()
@@ -668,37 +716,60 @@ class Neo4jStore:
 
     def _write_table(
         self, tx: neo4j.ManagedTransaction, table: str, source: Iterator[tuple[Any, ...]],
-        load_id: int,
+        load_id: int, cells: list[CellChange],
     ) -> tuple[TableChange, list[str]]:
-        """Return what upserting ``source`` into ``table`` did, and the node keys written."""
+        """Return what merging ``source`` into ``table`` did, and the node keys written.
+
+        Batch by batch: read what the store holds for the batch's keys, merge each row
+        over it (:func:`merge_values`), and write the rows that are new or changed, each
+        as a whole. The values changed go to ``cells``.
+        """
         layout = _LAYOUTS[table]
         columns = layout.columns
         query = cypher.UPSERT[table]
         seen = created = written = 0
         keys: list[str] = []
-        batch: list[list[Any]] = []
+        batch: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         in_batch: set[tuple[Any, ...]] = set()
 
         def flush() -> None:
             nonlocal created, written, batch
             if not batch:
                 return
-            result = tx.run(query, rows=batch, columns=columns, load=load_id).single(strict=True)
-            if layout.relation and result["seen"] < len(batch):
-                _missing_endpoints(tx, table, batch)
-            created += int(result["created"])
-            written += int(result["written"])
-            if not layout.relation:
-                keys.extend(result["changed"])
+            wanted = [list(k) if layout.relation else k[0] for k, _ in batch]
+            stored = {
+                tuple(r["key"]) if layout.relation else (r["key"],): layout.stored(r["props"])
+                for r in tx.run(cypher.CURRENT[table], keys=wanted)
+            }
+            out: list[list[Any]] = []
+            for key, given in batch:
+                old = stored.get(key)
+                merged = merge_values(old, given)
+                if old is not None:
+                    diff = cell_changes(table, key, old, merged, layout.normalise)
+                    if not diff:
+                        continue
+                    cells.extend(diff)
+                else:
+                    created += 1
+                out.append(layout.params(key, merged))
             batch = []  # a new list: the one sent may still be referenced
             in_batch.clear()
+            if not out:
+                return
+            result = tx.run(query, rows=out, columns=columns, load=load_id).single(strict=True)
+            if layout.relation and result["seen"] < len(out):
+                _missing_endpoints(tx, table, out)
+            written += len(out)
+            if not layout.relation:
+                keys.extend(result["changed"])
 
         for row in source:
-            key, params = layout.params(row)
-            # a key twice in one statement would be compared before its first write
+            key, given = layout.given(row)
+            # a key twice in one batch must merge over its first row, written first
             if key in in_batch or len(batch) >= self.batch_size:
                 flush()
-            batch.append(params)
+            batch.append((key, given))
             in_batch.add(key)
             seen += 1
         flush()

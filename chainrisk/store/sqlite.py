@@ -2,9 +2,11 @@
 
 Each bundle table is an SQL table with the same columns (values in their stored form,
 see :func:`chainrisk.schema.to_storage`), an ``extra`` JSON column for properties
-outside the layout and the ``load_id`` that last changed the row. Re-loading a row
-that is already there with the same values touches nothing, so loads are idempotent
-and ``data_version`` moves only when data really changed.
+outside the layout and the ``load_id`` that last changed the row. A load merges each
+row over the stored one (a missing value keeps what is stored, CLEAR removes it; see
+:func:`chainrisk.store.base.merge_values`), and a row whose merged values are the
+stored ones is not touched, so loads are idempotent and ``data_version`` moves only
+when data really changed.
 
 Concurrency: WAL lets any number of readers (other processes too) read while one load
 writes, without waiting. A load is one ``BEGIN IMMEDIATE … COMMIT``; a second load waits
@@ -26,11 +28,22 @@ from typing import Any, TypeVar
 
 from chainrisk.errors import StoreError, StoreSchemaError, StoreUnavailable
 from chainrisk.schema import TABLE_ORDER, TABLES, ColumnKind, Table, from_storage, sql_type
-from chainrisk.store.base import LoadRecord, RowSource, StoreInfo, TableChange
+from chainrisk.store.base import (
+    CLEAR,
+    CellChange,
+    LoadRecord,
+    RowSource,
+    StoreInfo,
+    TableChange,
+    cell_changes,
+    merge_values,
+)
 
 SCHEMA_VERSION = 2
 #: Seconds a load waits for another process's load to finish before giving up.
 BUSY_TIMEOUT = 30.0
+# Rows written per executemany while loading.
+_BATCH = 1000
 _T = TypeVar("_T")
 _CONVERTED = frozenset(
     {ColumnKind.ID_LIST, ColumnKind.TEXT_LIST, ColumnKind.BOOL, ColumnKind.NUMBER,
@@ -146,13 +159,15 @@ class SqliteStore:
                 raise StoreSchemaError(
                     f"{self.path} has store schema version {version}, this chainrisk "
                     f"expects {SCHEMA_VERSION}: dump it with the chainrisk that wrote it, "
-                    "then load the dump into a new store"
+                    "then load the dump into a new store",
+                    code="store.version", params={"found": version, "expected": SCHEMA_VERSION},
                 )
             return
         if have - {"sqlite_sequence"}:
             raise StoreSchemaError(
                 f"{self.path} is an SQLite file that is not a chainrisk store; "
-                "name a new file with --store sqlite:///path/to/new.db"
+                "name a new file with --store sqlite:///path/to/new.db",
+                code="store.not_database",
             )
         with self._transaction():
             for ddl in _META_DDL:
@@ -343,9 +358,10 @@ class SqliteStore:
         on_error: str = "raise",
         resolutions: Iterable[tuple[str, str, str, str]] = (),
     ) -> LoadRecord:
-        """Upsert every table's rows and record the load, all in one transaction.
+        """Merge every table's rows into the store and record the load, in one transaction.
 
         ``resolutions`` are (source, kind, written, id) rows for the resolution table.
+        The record lists every value changed in ``cell_changes``.
         """
         started = _now()
         changes: dict[str, TableChange] = {}
@@ -353,27 +369,9 @@ class SqliteStore:
             load_id = int(
                 self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM loads").fetchone()[0]
             )
+            cells: list[CellChange] = []
             for name in TABLE_ORDER:
-                spec = TABLES[name]
-                before = int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-                touched = self.conn.total_changes
-                seen = 0
-
-                def with_load(it: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-                    nonlocal seen
-                    for row in it:
-                        seen += 1
-                        yield (*row, load_id)
-
-                self.conn.executemany(_upsert_sql(spec), with_load(rows(name)))
-                after = int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-                modified = self.conn.total_changes - touched
-                inserted = after - before
-                changes[name] = TableChange(
-                    inserted=inserted,
-                    updated=modified - inserted,
-                    unchanged=seen - modified,
-                )
+                changes[name] = self._merge_table(name, rows(name), load_id, cells)
             changed = sum(c.inserted + c.updated for c in changes.values())
             touched = self.conn.total_changes
             self.conn.executemany(
@@ -410,6 +408,7 @@ class SqliteStore:
                 changes=changes,
                 rejected=rejected,
                 on_error=on_error,
+                cell_changes=tuple(cells),
             )
             self.conn.execute(
                 "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -428,9 +427,120 @@ class SqliteStore:
             )
         return record
 
+    def _merge_table(
+        self,
+        name: str,
+        source: Iterator[tuple[Any, ...]],
+        load_id: int,
+        cells: list[CellChange],
+    ) -> TableChange:
+        """Merge ``source`` into table ``name``; return the counts, cell changes to ``cells``.
+
+        Each row is merged over the stored one (see :func:`merge_values`) and written
+        only when that changes something. Rows are written in batches; a key that comes
+        again first writes the batch, so that it merges over its earlier row.
+        """
+        spec = TABLES[name]
+        kinds = {c.name: c.kind for c in spec.columns}
+        names = spec.column_names
+        n = len(names)
+        key_positions = [names.index(k) for k in spec.key]
+        cols = ", ".join(_q(c) for c in names)
+        where = " AND ".join(f"{_q(k)} = ?" for k in spec.key)
+        select = f"SELECT {cols}, extra FROM {name} WHERE {where}"
+        upsert = _upsert_sql(spec)
+        pending: list[tuple[Any, ...]] = []
+        pending_keys: set[tuple[Any, ...]] = set()
+        seen = inserted = updated = 0
+
+        def normalise(column: str, value: Any) -> Any:
+            kind = kinds.get(column)
+            return value if kind is None else from_storage(kind, value)
+
+        def flush() -> None:
+            self.conn.executemany(upsert, pending)
+            pending.clear()
+            pending_keys.clear()
+
+        for row in source:
+            if len(row) != n + 1:
+                raise ValueError(
+                    f"{name}: a row has {len(row)} values, expected {n} columns and the extras"
+                )
+            given = {c: _affinity(kinds[c], v) for c, v in zip(names, row, strict=False)}
+            key = tuple(given[k] for k in spec.key)
+            if any(v is CLEAR for v in key):
+                raise ValueError(f"{name}: a key column cannot be cleared")
+            given.update(_extras_given(row[-1]))
+            if key in pending_keys:
+                flush()
+            seen += 1
+            found = self.conn.execute(select, key).fetchone()
+            stored = None if found is None else _stored_values(names, found)
+            merged = merge_values(stored, given)
+            for i in key_positions:
+                merged.setdefault(names[i], row[i])
+            if stored is not None:
+                diff = cell_changes(name, key, stored, merged, normalise)
+                if not diff:
+                    continue
+                cells.extend(diff)
+                updated += 1
+            else:
+                inserted += 1
+            extra = {k: v for k, v in merged.items() if k not in kinds}
+            pending.append((
+                *(merged.get(c) for c in names),
+                json.dumps(extra, ensure_ascii=False) if extra else None,
+                load_id,
+            ))
+            pending_keys.add(key)
+            if len(pending) >= _BATCH:
+                flush()
+        flush()
+        return TableChange(inserted=inserted, updated=updated,
+                           unchanged=seen - inserted - updated)
+
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
+
+
+def _affinity(kind: ColumnKind, value: Any) -> Any:
+    """Return ``value`` as a column of ``kind`` stores it (SQLite's type affinity)."""
+    if value is None or value is CLEAR:
+        return value
+    affinity = sql_type(kind)
+    if affinity == "TEXT":
+        if isinstance(value, bool):
+            return str(int(value))
+        return str(value) if isinstance(value, int | float) else value
+    if affinity == "REAL" and isinstance(value, int | float):
+        return float(value)
+    if affinity == "INTEGER":
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    return value
+
+
+def _extras_given(text: str | None) -> dict[str, Any]:
+    """Return the extra properties of a row: a null value removes that property."""
+    if not text:
+        return {}
+    found = json.loads(text)
+    if not isinstance(found, dict):
+        raise ValueError(f"extra properties must be a JSON object, not {text[:60]!r}")
+    return {k: CLEAR if v is None else v for k, v in found.items()}
+
+
+def _stored_values(names: tuple[str, ...], found: tuple[Any, ...]) -> dict[str, Any]:
+    """Return a stored row as {column: stored value}, extras included, no None values."""
+    stored = {c: v for c, v in zip(names, found, strict=False) if v is not None}
+    if found[-1]:
+        stored.update(json.loads(found[-1]))
+    return stored
 
 
 def _load_record(row: tuple[Any, ...]) -> LoadRecord:
@@ -461,11 +571,13 @@ def _wrap(error: sqlite3.Error, path: Path, timeout: float) -> StoreError:
         # SQLITE_BUSY after the busy timeout: in WAL mode only a writer holds the lock
         return StoreUnavailable(
             f"another load is running on the store {path} (waited {timeout:g} s for it "
-            "to finish); try again when it is done"
+            "to finish); try again when it is done",
+            code="store.busy", params={"seconds": f"{timeout:g}"},
         )
     if isinstance(error, sqlite3.DatabaseError) and "not a database" in text:
         return StoreSchemaError(
-            f"{path} is not an SQLite database; name another file with --store"
+            f"{path} is not an SQLite database; name another file with --store",
+            code="store.not_database",
         )
     return StoreError(f"the store {path} failed: {text}")
 

@@ -22,7 +22,7 @@ from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.writer import dump_store
 from chainrisk.schema import TABLE_ORDER, TABLES
 from chainrisk.store import copy_store, open_store
-from chainrisk.store.base import RowSource, Store
+from chainrisk.store.base import CellChange, RowSource, Store
 from chainrisk.store.neo4j import Neo4jStore
 from chainrisk.store.sqlite import SqliteStore
 from tests.conftest import TINY, write_bundle
@@ -158,6 +158,7 @@ def test_second_load_changes_nothing(any_store: Store, tiny: Path) -> None:
     assert second.table("regions").unchanged == 4
     assert table_rows(any_store) == before
     assert any_store.data_version() == version
+    assert second.changes == []
     loads = any_store.info().loads
     assert [r.id for r in loads] == [2, 1]
     assert loads[0].changed == 0
@@ -178,6 +179,12 @@ def test_changed_rows_are_updated_not_duplicated(any_store: Store, tmp_path: Pat
     assert (report.table("firms").updated, report.table("firms").unchanged) == (2, 1)
     assert (report.table("supplies").updated, report.table("supplies").unchanged) == (1, 1)
     assert report.table("supplies").inserted == 0
+    # exactly the changed cells, old -> new, in load order
+    assert report.changes == [
+        CellChange("firms", ("fab",), "name", "Fab Co.", "Fab Company"),
+        CellChange("firms", ("phoneco",), "region", "CN-GD-SZ", "NL"),
+        CellChange("supplies", ("asml", "fab", "euv"), "share", 1.0, 0.5),
+    ]
     firms_now = {r["id"]: r for r in any_store.iter_rows("firms")}
     assert len(firms_now) == 3
     assert firms_now["fab"]["name"] == "Fab Company"
@@ -187,13 +194,27 @@ def test_changed_rows_are_updated_not_duplicated(any_store: Store, tmp_path: Pat
     assert any_store.data_version() == version + 1
 
 
-def test_emptied_cell_is_removed(any_store: Store, tmp_path: Path) -> None:
+def test_emptied_cell_keeps_the_value_and_the_marker_clears_it(
+    any_store: Store, tmp_path: Path
+) -> None:
     load_bundle(any_store, write_bundle(tmp_path / "a", {}))
+    version = any_store.data_version()
     firms = TINY["firms.csv"].replace("Fab;晶圆,91350100M000100Y43", ",")
     report = load_bundle(any_store, write_bundle(tmp_path / "b", {"firms.csv": firms}))
+    assert report.table("firms").updated == 0
+    assert report.changes == []
+    assert any_store.data_version() == version
+    fab = next(r for r in any_store.iter_rows("firms") if r["id"] == "fab")
+    assert (fab["aliases"], fab["uscc"]) == (("Fab", "晶圆"), "91350100M000100Y43")
+    firms = TINY["firms.csv"].replace("Fab;晶圆,91350100M000100Y43", "\\N,\\N")
+    report = load_bundle(any_store, write_bundle(tmp_path / "c", {"firms.csv": firms}))
     assert report.table("firms").updated == 1
     fab = next(r for r in any_store.iter_rows("firms") if r["id"] == "fab")
     assert (fab["aliases"], fab["uscc"]) == (None, None)
+    assert [(c.key, c.column, c.old, c.new) for c in report.changes] == [
+        (("fab",), "aliases", ("Fab", "晶圆"), None),
+        (("fab",), "uscc", "91350100M000100Y43", None),
+    ]
 
 
 def test_failing_row_source_rolls_back_everything(any_store: Store, tiny: Path) -> None:
@@ -242,14 +263,28 @@ def test_extras_round_trip_and_follow_the_file(any_store: Store, tmp_path: Path)
     assert rows["asml"]["note"] == "x"
     assert "note" not in rows["phoneco"]
     assert next(any_store.iter_rows("supplies"))["contract"] == "K-1"
-    # the same file again changes nothing; a file without the columns drops them
+    # the same file again changes nothing; a file without the columns keeps them
     again = load_bundle(any_store, write_bundle(tmp_path / "b", {"firms.csv": firms,
                                                                  "supplies.csv": supplies}))
     assert again.table("firms").unchanged == 3
     plain = load_bundle(any_store, write_bundle(tmp_path / "c", {}))
-    assert (plain.table("firms").updated, plain.table("supplies").updated) == (2, 1)
-    assert any_store.extra_columns("firms") == []
-    assert all("note" not in r for r in any_store.iter_rows("firms"))
+    assert (plain.table("firms").updated, plain.table("supplies").updated) == (0, 0)
+    assert any_store.extra_columns("firms") == ["contact", "note"]
+    assert {r["id"]: r.get("note") for r in any_store.iter_rows("firms")} == {
+        "asml": "x", "fab": "a, b", "phoneco": None}
+    # \N clears an extra property; an empty cell keeps it; a new one is added
+    cleared = TINY["firms.csv"].replace("chain_leader\n", "chain_leader,note,contact\n").replace(
+        "fab,Fab Co.,晶圆厂,Fab;晶圆,91350100M000100Y43,CN-GD-SZ,false",
+        "fab,Fab Co.,晶圆厂,Fab;晶圆,91350100M000100Y43,CN-GD-SZ,false,\\N,",
+    ).replace("手机公司,,,CN-GD-SZ,true", "手机公司,,,CN-GD-SZ,true,y,")
+    report = load_bundle(any_store, write_bundle(tmp_path / "d", {"firms.csv": cleared}))
+    assert report.table("firms").updated == 2
+    rows = {r["id"]: r for r in any_store.iter_rows("firms")}
+    assert "note" not in rows["fab"]
+    assert rows["fab"]["contact"] == "张三"
+    assert (rows["asml"]["note"], rows["phoneco"]["note"]) == ("x", "y")
+    assert [(c.key, c.column, c.old, c.new) for c in report.changes] == [
+        (("fab",), "note", "a, b", None), (("phoneco",), "note", None, "y")]
 
 
 AWKWARD_NAMES = [
