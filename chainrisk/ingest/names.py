@@ -4,10 +4,14 @@
   it against known names: width, case, punctuation, legal forms and place qualifiers
   removed.
 - :func:`slug` turns a name into an id for a new firm or component.
+- :class:`ComponentIndex` finds the known components a new component name may mean,
+  token by token (sizes such as 400G must agree; Chinese compared by bigrams).
 - :class:`PlaceIndex` resolves free-text regions (广东, 粤, "Guangdong Province",
-  深圳市, USA, 美國, 台湾 …) to region ids, from the gazetteer ``loaders/places.yaml``.
+  深圳市, USA, 美國, 台湾 …) to region ids, from the gazetteer
+  ``chainrisk/ingest/data/places.yaml``.
 - :class:`SynonymTable` maps column headers (供应商名称, 供應商名稱, "Supplier name" …)
-  to the importer's fields, from ``loaders/synonyms.yaml`` plus per-source overrides.
+  to the importer's fields, from ``chainrisk/ingest/data/synonyms.yaml`` plus per-source
+  overrides.
 
 Traditional and simplified Chinese are not folded into each other anywhere: NFKC does
 not relate them, and a general conversion table would merge distinct names. The data
@@ -26,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -40,9 +45,11 @@ from chainrisk.ingest.csvfile import FileProblem
 from chainrisk.ingest.values import ValueProblem, normalise_text, parse_id, parse_level
 from chainrisk.schema import RegionLevel
 
-LOADERS = Path(__file__).resolve().parents[2] / "loaders"
-PLACES_FILE = LOADERS / "places.yaml"
-SYNONYMS_FILE = LOADERS / "synonyms.yaml"
+# Shipped inside the package (package data of the wheel), so that an installed chainrisk
+# finds them wherever it runs from.
+DATA = Path(__file__).resolve().parent / "data"
+PLACES_FILE = DATA / "places.yaml"
+SYNONYMS_FILE = DATA / "synonyms.yaml"
 
 IGNORE = "ignore"
 
@@ -325,6 +332,259 @@ def slug(text: str) -> str:
     return out
 
 
+# --------------------------------------------------------------------------- component names
+
+COMPONENT_SUGGEST_SCORE = 75.0
+"""A known component whose near-match score (0–100) reaches this is suggested."""
+SIZE_CONFLICT = 0.5
+"""The score is multiplied by this when both names state a size in one unit and no size
+in that unit agrees (400G against 100G, 5 nm against 7 nm, 12英寸 against 8英寸)."""
+_ONE_SIDED_SIZE = 2.0  # weight of a size the other name states in no unit of its kind
+_QUERY_EXPONENT = 0.75  # share of the written name's coverage in the score
+_MIN_IDF = 0.1
+
+# Size units as written → one spelling; 寸 and 吋 are how wafers are sized (12寸).
+_SIZE_UNITS = {"纳米": "nm", "奈米": "nm", "毫米": "mm", "微米": "um", "μm": "um",
+               "英寸": "inch", "英吋": "inch", "吋": "inch", "寸": "inch", "in": "inch",
+               "inches": "inch"}
+_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LETTERS = "a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+# A number with its unit: letters right after it (400g, 5nm, 2.5d), a Chinese unit
+# (12英寸, 7纳米), or a known unit word after a space (5 nm).
+_MATCH_TOKEN = re.compile(
+    rf"(?P<num>\d+(?:\.\d+)?)(?P<unit>[a-zμ]+|\s*(?:纳米|奈米|毫米|微米|英寸|英吋|吋|寸)"
+    r"|\s+(?:nm|mm|um|μm|cm|inch|inches|in|g|gb|gbps|ghz|mhz|w|kw|v)(?![a-z]))?"
+    rf"|(?P<word>[{_LETTERS}][{_LETTERS}0-9]*)"
+    rf"|(?P<cjk>[{_CJK_RANGES}]+)"
+)
+_STOP_WORDS = frozenset(
+    {"a", "an", "and", "as", "by", "etc", "for", "incl", "including", "of", "or", "per",
+     "the", "to", "with"}
+)
+# Joining characters (A及B, A与B, 含…) split a Chinese run into words of their own.
+_CJK_JOINERS = re.compile("[及与和的或含]")
+
+_Key = tuple[str, str]
+
+
+class _Tokens:
+    """The tokens of one component name, for :class:`ComponentIndex`.
+
+    ``words``: Latin (and Greek, Cyrillic) words, folded, a plural ``s`` dropped, stop
+    words left out; ``sizes``: (number, unit) pairs; ``runs``: runs of Chinese (and
+    kana) characters; ``bigrams``, ``chars`` and ``lone``: the two-character pieces,
+    the characters and the one-character runs. A character of a run is shared when a
+    bigram it is part of is in the other text, or when either text has it as a run of
+    its own (镓 against 高纯镓).
+    """
+
+    __slots__ = ("bigrams", "chars", "keys", "lone", "probes", "runs", "size_units",
+                 "sizes", "words")
+
+    def __init__(self, text: str) -> None:
+        words: set[str] = set()
+        sizes: set[tuple[str, str]] = set()
+        runs: list[str] = []
+        for match in _MATCH_TOKEN.finditer(_fold(text[:NAME_KEY_CHARS])):
+            if match["num"]:
+                whole, _, fraction = match["num"].partition(".")
+                fraction = fraction.rstrip("0")  # 12.0 is 12, 0.50 is 0.5, 007 is 7
+                number = (whole.lstrip("0") or "0") + (f".{fraction}" if fraction else "")
+                unit = (match["unit"] or "").strip()
+                sizes.add((number, _SIZE_UNITS.get(unit, unit)))
+            elif match["word"]:
+                word = match["word"]
+                if word in _STOP_WORDS:
+                    continue
+                if len(word) > 4 and word.endswith("ies"):
+                    word = word[:-3] + "y"
+                elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+                    word = word[:-1]
+                words.add(word)
+            else:
+                runs.extend(r for r in _CJK_JOINERS.split(match["cjk"]) if r)
+        self.words = frozenset(words)
+        self.sizes = frozenset(sizes)
+        self.size_units = frozenset(unit for _, unit in sizes)
+        self.runs = tuple(runs)
+        self.bigrams = frozenset(r[i:i + 2] for r in runs for i in range(len(r) - 1))
+        self.chars = frozenset(ch for r in runs for ch in r)
+        self.lone = frozenset(r for r in runs if len(r) == 1)
+        # what weights are counted on, and what finds the names sharing something
+        self.keys: frozenset[_Key] = frozenset(
+            {("w", w) for w in words} | {("s", n + u) for n, u in sizes}
+            | {("c", ch) for ch in self.chars}
+        )
+        self.probes: frozenset[_Key] = frozenset(
+            {("w", w) for w in words} | {("s", n + u) for n, u in sizes}
+            | {("b", b) for b in self.bigrams}
+            | {("l", r) for r in self.lone}
+        )
+
+    def lookups(self) -> set[_Key]:
+        """Return the probes of the names that may share something with this one."""
+        found = {k for k in self.probes if k[0] != "l"}
+        found |= {("l", ch) for ch in self.chars}  # their one-character runs
+        found |= {("a", r) for r in self.lone}  # my one-character runs
+        return found
+
+
+class ComponentIndex:
+    """Known components, searched for the ones a component name as written may mean.
+
+    Each component is known by its id read as words (``optical-transceiver-400g`` →
+    optical transceiver 400g), its name, its Chinese name and its aliases. A written
+    name is compared with each of these texts token by token:
+
+    - Latin words (``gan``, ``power``, ``amplifier``; a plural ``s`` dropped, ``and``,
+      ``of``… left out) and sizes, a number with its unit (``400g``, ``5nm`` from
+      ``5 nm``, ``12inch`` from ``12英寸`` or ``12寸``, ``7nm`` from ``7纳米``);
+    - Chinese text as character bigrams: a character counts as shared when one of the
+      two bigrams it belongs to occurs in the other text, so ``基带芯片`` shares all
+      four characters with ``基站基带处理芯片`` (基带, 芯片) although 带芯 is not in it.
+      及, 与, 和, 的, 或, 含 split a run. No dictionary is needed, and a word made of
+      two shared words still matches.
+
+    Every token weighs the square of its inverse document frequency over the known
+    components, ``ln((n + 1) / (df + 0.5))²``: words most components have (设备,
+    芯片, equipment) weigh little, the words that tell components apart (刻蚀, GaN,
+    400G) weigh much. The coverage of a text is the weight of its shared tokens over
+    the weight of all its tokens; the score is ``100 · cw^0.75 · ck^0.25``, ``cw`` the
+    coverage of the written name, ``ck`` that of the known name. What was written
+    weighs more: a known name that says more (基站基带处理芯片 for 基带芯片) is a
+    likely match, one that explains only part of what was written (设备 for 刻蚀设备)
+    is not. Sizes: when both texts state sizes in one unit and none agrees, the score
+    is multiplied by :data:`SIZE_CONFLICT` (400G光模块 is not 100G光模块); a size the
+    other text states in no unit of its kind weighs as little as a common character.
+
+    A component's score is the best over its texts; it is a near match from
+    :data:`COMPONENT_SUGGEST_SCORE` (75) on.
+
+    Examples
+    --------
+    >>> index = ComponentIndex()
+    >>> index.add("optical-transceiver-100g", ["100G optical transceiver", "100G光模块"])
+    >>> index.add("optical-transceiver-400g", ["400G/800G optical transceiver",
+    ...                                         "400G/800G光模块"])
+    >>> index.add("equipment", ["Equipment", "设备"])
+    >>> index.add("etch-equipment", ["Plasma etch equipment", "等离子体刻蚀设备"])
+    >>> [i for i, _ in index.near("400G光模块")]
+    ['optical-transceiver-400g']
+    >>> [i for i, _ in index.near("刻蚀设备")]
+    ['etch-equipment']
+    >>> index.score("400G光模块", "optical-transceiver-100g") < 50
+    True
+    """
+
+    def __init__(self, components: Iterable[tuple[str, Iterable[str | None]]] = ()) -> None:
+        self._ids: list[str] = []
+        self._texts: list[tuple[_Tokens, ...]] = []
+        self._where: dict[str, int] = {}
+        self._df: dict[_Key, int] = {}
+        self._postings: dict[_Key, set[int]] = {}
+        for ident, texts in components:
+            self.add(ident, texts)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ident: str, texts: Iterable[str | None]) -> None:
+        """Add a component by id and names (None and blank texts are skipped).
+
+        Adding an id again adds the texts to that component.
+        """
+        fresh = tuple(_Tokens(t) for t in (ident.replace("-", " "), *texts) if t and t.strip())
+        if ident in self._where:
+            at = self._where[ident]
+            old = self._texts[at]
+        else:
+            at = self._where[ident] = len(self._ids)
+            self._ids.append(ident)
+            self._texts.append(())
+            old = ()
+        known = frozenset().union(*(t.keys for t in old))
+        for key in frozenset().union(*(t.keys for t in fresh)) - known:
+            self._df[key] = self._df.get(key, 0) + 1
+        for tokens in fresh:
+            for key in tokens.probes | {("a", ch) for ch in tokens.chars}:
+                self._postings.setdefault(key, set()).add(at)
+        self._texts[at] = old + fresh
+
+    def score(self, text: str, ident: str) -> float:
+        """Return how well ``text`` matches the component ``ident`` (0–100; 0 if unknown)."""
+        at = self._where.get(ident)
+        if at is None:
+            return 0.0
+        return self._best(_Tokens(text), at)
+
+    def near(
+        self, text: str, *, limit: int = 3, cutoff: float = COMPONENT_SUGGEST_SCORE
+    ) -> list[tuple[str, float]]:
+        """Return up to ``limit`` (id, score) pairs scoring ``cutoff`` or more, best first.
+
+        Each component appears once, with the score of its best text; ties are in id
+        order.
+        """
+        tokens = _Tokens(text)
+        candidates: set[int] = set()
+        for key in tokens.lookups():
+            candidates |= self._postings.get(key, set())
+        scored = [(self._best(tokens, at), self._ids[at]) for at in candidates]
+        found = sorted(((i, s) for s, i in scored if s >= cutoff), key=lambda p: (-p[1], p[0]))
+        return found[:limit]
+
+    def _best(self, tokens: _Tokens, at: int) -> float:
+        return max((self._pair(tokens, other) for other in self._texts[at]), default=0.0)
+
+    def _weight(self, key: _Key) -> float:
+        idf = math.log((len(self._ids) + 1) / (self._df.get(key, 0) + 0.5))
+        return max(idf, _MIN_IDF) ** 2
+
+    def _pair(self, written: _Tokens, known: _Tokens) -> float:
+        mine, theirs = self._coverage(written, known), self._coverage(known, written)
+        if not mine or not theirs:
+            return 0.0
+        score = 100 * math.pow(mine, _QUERY_EXPONENT) * math.pow(theirs, 1 - _QUERY_EXPONENT)
+        if _sizes_conflict(written, known):
+            score *= SIZE_CONFLICT
+        return round(score, 1)
+
+    def _coverage(self, one: _Tokens, other: _Tokens) -> float:
+        """Return the weight of what ``one`` shares with ``other`` over all of its weight."""
+        total = shared = 0.0
+        for word in one.words:
+            weight = self._weight(("w", word))
+            total += weight
+            shared += weight if word in other.words else 0.0
+        for number, unit in one.sizes:
+            if unit in other.size_units:
+                weight = self._weight(("s", number + unit))
+                total += weight
+                shared += weight if (number, unit) in other.sizes else 0.0
+            else:
+                total += _ONE_SIDED_SIZE
+        for run in one.runs:
+            for i, ch in enumerate(run):
+                weight = self._weight(("c", ch))
+                total += weight
+                if (
+                    (i > 0 and run[i - 1:i + 1] in other.bigrams)
+                    or (i + 1 < len(run) and run[i:i + 2] in other.bigrams)
+                    or (len(run) == 1 and ch in other.chars)
+                    or ch in other.lone
+                ):
+                    shared += weight
+        return shared / total if total else 0.0
+
+
+def _sizes_conflict(one: _Tokens, other: _Tokens) -> bool:
+    """Return whether the texts state sizes in a common unit and none of them agrees."""
+    for unit in one.size_units & other.size_units:
+        if not {s for s in one.sizes if s[1] == unit} & other.sizes:
+            return True
+    return False
+
+
 # --------------------------------------------------------------------------- YAML files
 
 
@@ -443,7 +703,7 @@ class PlaceIndex:
 
     @classmethod
     def load(cls, path: Path | None = None) -> PlaceIndex:
-        """Return the gazetteer read from ``path`` (default ``loaders/places.yaml``).
+        """Return the gazetteer read from ``path`` (default :data:`PLACES_FILE`).
 
         Raises FileProblem when the file cannot be read, MappingProblem when an entry
         is malformed (the message names the entry and the fix).
@@ -726,7 +986,7 @@ class SynonymTable:
 
     @classmethod
     def load(cls, path: Path | None = None) -> SynonymTable:
-        """Return the table read from ``path`` (default ``loaders/synonyms.yaml``).
+        """Return the table read from ``path`` (default :data:`SYNONYMS_FILE`).
 
         The file maps each field (or ``ignore``) to a list of header spellings.
         """
@@ -800,7 +1060,10 @@ def _target(name: str, where: str) -> Field | None:
 
 
 __all__ = [
+    "COMPONENT_SUGGEST_SCORE",
     "IGNORE",
+    "SIZE_CONFLICT",
+    "ComponentIndex",
     "Field",
     "MappingProblem",
     "Place",

@@ -32,13 +32,15 @@ from chainrisk.errors import UsageError, ValidationFailed
 from chainrisk.ingest.bundle import META_MAX_BYTES, MetaProblem, Workspace, plain, validate
 from chainrisk.ingest.csvfile import FileProblem
 from chainrisk.ingest.names import (
+    COMPONENT_SUGGEST_SCORE,
+    ComponentIndex,
     PlaceIndex,
     SynonymTable,
     header_unit,
     normalise_name,
     slug,
 )
-from chainrisk.ingest.report import LoadReport, RejectedRow
+from chainrisk.ingest.report import LoadReport, Reason, RejectedRow
 from chainrisk.ingest.sheets import HeaderMatch, SheetRow, find_header, iter_table_rows
 from chainrisk.ingest.values import (
     ValueProblem,
@@ -167,6 +169,19 @@ class SourceMapping:
         )
 
 
+def _aliases(value: Any) -> tuple[str, ...]:
+    """Return a row's aliases: a list column, or a ``;``-separated extra column.
+
+    >>> _aliases("光模块; Transceiver"), _aliases(None)
+    (('光模块', 'Transceiver'), ())
+    """
+    if isinstance(value, str):
+        value = value.split(";")
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(str(a).strip() for a in value if str(a).strip())
+
+
 def _hash_id(prefix: str, key: str) -> str:
     return f"{prefix}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
 
@@ -205,8 +220,12 @@ class Resolver:
                              row.get("aliases") or (), row.get("uscc"))
         self.comp_keys: dict[str, set[str]] = {}
         self.comp_ids: set[str] = set()
+        # the store's components, for near-match suggestions of new component names
+        self.comp_index = ComponentIndex()
         for row in store.iter_rows("components"):
-            self._index_component(row["id"], row.get("name"), row.get("name_zh"))
+            aliases = _aliases(row.get("aliases"))
+            self._index_component(row["id"], row.get("name"), row.get("name_zh"), aliases)
+            self.comp_index.add(row["id"], (row.get("name"), row.get("name_zh"), *aliases))
         self.region_ids: set[str] = set()
         self.region_keys: dict[str, str] = {}
         for row in store.iter_rows("regions"):
@@ -216,7 +235,6 @@ class Resolver:
                     self.region_keys.setdefault(normalise_name(text), row["id"])
         # what the store held before this import, for near-match suggestions
         self.firm_keys_before = {k: set(v) for k, v in self.firm_keys.items()}
-        self.comp_keys_before = {k: set(v) for k, v in self.comp_keys.items()}
         self.new_firms: dict[str, dict[str, Any]] = {}
         self.new_components: dict[str, dict[str, Any]] = {}
         self.new_regions: dict[str, dict[str, Any]] = {}
@@ -236,9 +254,11 @@ class Resolver:
             if text:
                 self.firm_keys.setdefault(normalise_name(text), set()).add(ident)
 
-    def _index_component(self, ident: str, name: str | None, name_zh: str | None) -> None:
+    def _index_component(
+        self, ident: str, name: str | None, name_zh: str | None, aliases: Iterable[str] = ()
+    ) -> None:
         self.comp_ids.add(ident)
-        for text in (ident, name, name_zh):
+        for text in (ident, name, name_zh, *aliases):
             if text:
                 self.comp_keys.setdefault(normalise_name(text), set()).add(ident)
 
@@ -347,7 +367,8 @@ class Resolver:
             raise ValueProblem(
                 f"the name matches several firms ({', '.join(sorted(matches))}); add the "
                 "supplier's unified social credit code, or pick one with "
-                "'chainrisk resolutions'"
+                "'chainrisk resolutions'",
+                code="name.ambiguous_firm", params={"matches": ", ".join(sorted(matches))},
             )
         return next(iter(matches)) if matches else None
 
@@ -376,7 +397,9 @@ class Resolver:
             if len(matches) > 1:
                 raise ValueProblem(
                     f"the name matches several components ({', '.join(sorted(matches))}); "
-                    "pick one with 'chainrisk resolutions'"
+                    "pick one with 'chainrisk resolutions'",
+                    code="name.ambiguous_component",
+                    params={"matches": ", ".join(sorted(matches))},
                 )
             ident = next(iter(matches)) if matches else None
         if ident is None:
@@ -394,25 +417,34 @@ class Resolver:
         """Return (written, kind, existing id, score) near matches of newly created names.
 
         New names are compared with the names the store held before this import (at
-        most ``SUGGEST_LIMIT`` new names are checked, so a huge first import stays fast).
+        most ``SUGGEST_LIMIT`` new names of each kind are checked, so a huge first import
+        stays fast). Each existing id is suggested at most once per new name, with its
+        best score, best first. Firms: rapidfuzz WRatio of the normalised names, from
+        ``SUGGEST_SCORE`` (85) on. Components: the token-aware score of
+        :class:`~chainrisk.ingest.names.ComponentIndex` against each component's name,
+        Chinese name, id and aliases, from ``COMPONENT_SUGGEST_SCORE`` (75) on, so that
+        400G光模块 suggests the 400G transceiver and never the 100G one.
         """
         from rapidfuzz import fuzz, process
 
         out: list[tuple[str, str, str, float]] = []
-        for kind, new, before in (
-            ("firm", self.new_firms, self.firm_keys_before),
-            ("component", self.new_components, self.comp_keys_before),
-        ):
-            choices = list(before)
-            if not choices:
-                continue
-            for ident, row in list(new.items())[:SUGGEST_LIMIT]:
-                norm = normalise_name(row["name"])
-                for match, score, _ in process.extract(
-                    norm, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=SUGGEST_SCORE
-                ):
-                    for other in sorted(before[match] - {ident}):
-                        out.append((row["name"], kind, other, float(score)))
+        before = self.firm_keys_before
+        choices = list(before)
+        for ident, row in list(self.new_firms.items())[:SUGGEST_LIMIT] if choices else ():
+            norm = normalise_name(row["name"])
+            seen: set[str] = set()
+            for match, score, _ in process.extract(
+                norm, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=SUGGEST_SCORE
+            ):
+                for other in sorted(before[match] - {ident} - seen):
+                    seen.add(other)
+                    out.append((row["name"], "firm", other, float(score)))
+        for ident, row in list(self.new_components.items())[:SUGGEST_LIMIT]:
+            for other, score in self.comp_index.near(
+                row["name"], limit=limit, cutoff=COMPONENT_SUGGEST_SCORE
+            ):
+                if other != ident:
+                    out.append((row["name"], "component", other, score))
         return out
 
 
@@ -487,6 +519,12 @@ class _Importer:
         self.cur_sheet: str | None = None
         self.cur_header: HeaderMatch | None = None
         self.cur_failed = False
+        # Sheets without a header (instructions, lookup lists) are skipped when another
+        # sheet of the file has one; until one does, their rows count as rejected.
+        self.cur_skipped = False
+        self.file_has_header = False
+        self.headerless: list[tuple[str, str, int]] = []  # (sheet, where looked, rows)
+        self.provisional = 0
         pending: list[SheetRow] = []
         try:
             for row in iter_table_rows(
@@ -496,14 +534,69 @@ class _Importer:
                     if self.cur_sheet is not None:
                         self._finish_sheet(path, pending)
                     self.cur_sheet, self.cur_header, self.cur_failed = row.sheet, None, False
+                    self.cur_skipped = False
                     pending = []
                 pending = self._take(path, row, pending)
         except FileProblem as e:
-            self.report.load.error(path.name, str(e), line=e.line)
+            self.report.load.error(path.name, str(e), line=e.line, code=e.code, params=e.params)
             self.report.load.unreadable.add(path.name)
             return
         if self.cur_sheet is not None:
             self._finish_sheet(path, pending)
+        self._finish_file(path)
+
+    def _finish_file(self, path: Path) -> None:
+        """Warn of the sheets skipped for want of a header; an error if no sheet had one."""
+        if not self.headerless:
+            return
+        if self.file_has_header:
+            for sheet, looked, _ in self.headerless:
+                self.report.load.warn(
+                    self._where(path, sheet),
+                    f"sheet {sheet!r} was skipped: no header row in {looked} (looked for a "
+                    f"row naming a supplier and a component column, such as 供应商名称 and "
+                    f"采购物料, or Supplier and Component); if it holds supplier rows, import "
+                    f"it with --sheet {sheet!r} and map its columns with --mapping "
+                    "(columns: {header as written: supplier})",
+                    code="sheet.skipped_no_header", params={"sheet": sheet, "looked": looked},
+                )
+            return
+        if len(self.headerless) == 1:
+            sheet, looked, rows = self.headerless[0]
+            where = self._where(path, sheet)
+            reason = (
+                f"no header row found in {looked}: none names a supplier and a component "
+                "in a way the synonym table knows (such as 供应商名称 and 采购物料, or "
+                "Supplier and Component); map the columns with --mapping "
+                "(columns: {header as written: supplier}), or set header_row in it"
+            )
+            self.report.load.error(where, reason, code="sheet.no_header",
+                                   params={"rows": rows, "sheet": sheet, "looked": looked})
+        else:
+            where = path.name
+            tried = ", ".join(repr(sheet) for sheet, _, _ in self.headerless)
+            places = ", ".join(f"{sheet!r} ({looked})" for sheet, looked, _ in self.headerless)
+            self.report.load.error(
+                where,
+                f"no sheet has a header row: tried {places} for a row naming a supplier "
+                "and a component column (such as 供应商名称 and 采购物料, or Supplier and "
+                "Component). Name the sheet that holds the list with --sheet and map its "
+                "columns with --mapping (columns: {header as written: supplier})",
+                code="sheet.no_header_in_file", params={"sheets": tried, "rows": HEADER_SCAN},
+            )
+        self.report.load.unreadable.add(where)
+
+    def _withdraw_provisional(self) -> None:
+        """Un-count the rows of header-less sheets before the file's first header.
+
+        Those sheets are skipped, with a warning, now that the file has a header: their
+        rows were never supplier rows. They are the last rows rejected so far.
+        """
+        if self.provisional:
+            del self.report.load.rejected_rows[-self.provisional:]
+            self.report.read -= self.provisional
+            self.report.rejected -= self.provisional
+            self.provisional = 0
 
     def _take(self, path: Path, row: SheetRow, pending: list[SheetRow]) -> list[SheetRow]:
         """Handle one row of the current sheet; return the rows still waiting for a header."""
@@ -539,9 +632,15 @@ class _Importer:
                 self._row(path, header, row)
 
     def _reject_unmapped(self, path: Path, row: SheetRow) -> None:
-        """Count a row of a sheet whose columns could not be mapped as rejected."""
-        if row.is_blank:
+        """Count a row of a sheet whose columns could not be mapped as rejected.
+
+        Rows of a sheet without a header are not counted once another sheet of the file
+        has one (the sheet is skipped), and only provisionally before.
+        """
+        if row.is_blank or (self.cur_skipped and self.file_has_header):
             return
+        if self.cur_skipped:
+            self.provisional += 1
         self.report.read += 1
         self.report.rejected += 1
         self.report.load.rejected_rows.append(
@@ -568,19 +667,35 @@ class _Importer:
         return f"{path.name}[{sheet}]" if sheet and suffix in (".xlsx", ".xlsm") else path.name
 
     def _header(self, path: Path, sheet: str, rows: list[SheetRow]) -> HeaderMatch | None:
+        looked = f"its first {len(rows)} rows" if len(rows) > 1 else "its one row"
         if self.mapping.header_row is not None:
-            rows = [r for r in rows if r.row == self.mapping.header_row] or rows
+            forced = [r for r in rows if r.row == self.mapping.header_row]
+            if forced:
+                rows, looked = forced, f"row {self.mapping.header_row} (the mapping's header_row)"
         match = find_header(rows, self.synonyms)
         where = self._where(path, sheet)
+        # A CSV file's one table is named after the file: --sheet does not name it.
+        if match is None and (self.sheet is None or sheet == path.name):
+            # Decided at the end of the file: skipped if another sheet has a header.
+            self.cur_skipped = True
+            self.headerless.append((sheet, looked, len(rows)))
+            return None
         if match is None:
             self.report.load.error(
                 where,
-                f"no header row found in the first {len(rows)} rows: none names a supplier "
-                "and a component in a way the synonym table knows; map the columns with "
-                "--mapping (columns: {header as written: supplier})",
+                f"the sheet {sheet!r} named with --sheet has no header row in {looked}: "
+                "none names a supplier and a component in a way the synonym table knows "
+                "(such as 供应商名称 and 采购物料, or Supplier and Component); map its "
+                "columns with --mapping (columns: {header as written: supplier}), or name "
+                "the sheet that holds the list",
+                code="sheet.no_header", params={"rows": len(rows), "sheet": sheet,
+                                                "looked": looked},
             )
             self.report.load.unreadable.add(where)
             return None
+        if not self.file_has_header:
+            self.file_has_header = True
+            self._withdraw_provisional()
         cells = next(r.cells for r in rows if r.row == match.row)
         self.header_cells = cells
         share_header = next((cells[i] for i, f in match.columns.items() if f == "share"), "")
@@ -593,6 +708,7 @@ class _Importer:
                 where,
                 "no buyer column and no --buyer: name the buyer for the whole file with "
                 "--buyer ID_OR_NAME (or add a buyer column)",
+                code="sheet.no_buyer",
                 line=match.row,
             )
             self.report.load.unreadable.add(where)
@@ -604,6 +720,8 @@ class _Importer:
                 f"the header row has no {' or '.join(missing)} column; found "
                 f"{', '.join(c for c in cells if c)}. Map it with --mapping "
                 "(columns: {header as written: supplier})",
+                code="sheet.missing_columns",
+                params={"missing": missing, "found": ", ".join(c for c in cells if c)},
                 line=match.row,
             )
             self.report.load.unreadable.add(where)
@@ -617,7 +735,7 @@ class _Importer:
         where = self._where(path, row.sheet)
         values = {f: row.cells[i].strip() for i, f in header.columns.items() if i < len(row.cells)}
         names = {f: self.header_cells[i] for i, f in header.columns.items()}
-        problems: list[tuple[str, str, str]] = []
+        problems: list[tuple[str, str, str | Reason]] = []
 
         def parse(name: str, parser: Callable[[str], Any]) -> Any:
             text = values.get(name, "")
@@ -626,7 +744,7 @@ class _Importer:
             try:
                 return parser(text)
             except ValueProblem as e:
-                problems.append((names.get(name, name), text, str(e)))
+                problems.append((names.get(name, name), text, Reason(str(e), e.code, e.params)))
                 return None
 
         share = parse("share", self._share)
@@ -640,14 +758,18 @@ class _Importer:
         for name, text in (("supplier", supplier_text), ("component", component_text),
                            ("buyer", buyer_text)):
             if not text:
-                problems.append((names.get(name, name), "", f"the {name} is missing"))
+                problems.append((names.get(name, name), "",
+                                 Reason(f"the {name} is missing", "sheet.missing_value",
+                                        {"field": name})))
         for name in ("supplier", "component", "buyer", "supplier_region", "component_code"):
             text = buyer_text if name == "buyer" else values.get(name, "")
             if len(text) > NAME_CHARS:
-                problems.append((names.get(name, name), text,
-                                 f"{len(text):,} characters is not a {name.replace('_', ' ')}: "
-                                 f"names are at most {NAME_CHARS:,}; check that the column "
-                                 "mapping is right"))
+                problems.append((names.get(name, name), text, Reason(
+                    f"{len(text):,} characters is not a {name.replace('_', ' ')}: "
+                    f"names are at most {NAME_CHARS:,}; check that the column "
+                    "mapping is right",
+                    "sheet.name_too_long",
+                    {"chars": len(text), "field": name, "limit": NAME_CHARS})))
         supplier = buyer = component = None
         if not problems:
             try:
@@ -657,16 +779,18 @@ class _Importer:
                 component = self.resolver.component(component_text,
                                                     values.get("component_code") or None)
             except ValueProblem as e:
-                problems.append((names.get("supplier", "supplier"), supplier_text, str(e)))
+                problems.append((names.get("supplier", "supplier"), supplier_text,
+                                 Reason(str(e), e.code, e.params)))
             if supplier is not None and supplier == buyer:
                 problems.append((names.get("buyer", "buyer"), buyer_text,
-                                 "the supplier and the buyer are the same firm"))
+                                 Reason("the supplier and the buyer are the same firm",
+                                        "row.supplies_itself")))
         if problems:
             self.report.rejected += 1
             for column, value, reason in problems:
                 self.report.load.error(where, reason, line=row.row, column=column, value=value)
             self.report.load.rejected_rows.append(
-                RejectedRow(where, row.row, "; ".join(p[2] for p in problems),
+                RejectedRow(where, row.row, "; ".join(str(p[2]) for p in problems),
                             _cells(self.header_cells, row))
             )
             return
@@ -793,6 +917,8 @@ def import_suppliers(
                 + (" (or import the good rows with --on-error skip)."
                    if on_error is OnError.RAISE and not report.load.unreadable else "."),
                 report.load,
+                code="import.unreadable" if report.load.unreadable else "import.rows_rejected",
+                params={"read": report.read, "bad": report.rejected + bad_staging},
             )
         if dry_run:
             return report
@@ -808,6 +934,7 @@ def import_suppliers(
         )
         report.load.load_id = record.id
         report.load.loaded = True
+        report.load.changes = list(record.cell_changes)  # every stored value it changed
         for name, change in record.changes.items():
             counts = report.load.table(name)
             counts.inserted, counts.updated, counts.unchanged = (

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from chainrisk.ingest.csvfile import FileProblem
 from chainrisk.ingest.names import (
+    SYNONYMS_FILE,
     Field,
     MappingProblem,
     Place,
@@ -312,7 +313,7 @@ def test_small_explicit_gazetteer(tmp_path: Path) -> None:
 
 
 def test_every_field_has_spellings_in_three_scripts(synonyms: SynonymTable) -> None:
-    text = (ROOT / "loaders" / "synonyms.yaml").read_text(encoding="utf-8")
+    text = SYNONYMS_FILE.read_text(encoding="utf-8")
     for field in Field:
         assert f"\n{field.value}:\n" in text
     samples = {

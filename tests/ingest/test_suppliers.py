@@ -233,10 +233,17 @@ def test_long_file_and_an_unmappable_sheet(chain: SqliteStore, tmp_path: Path) -
     odd.append(["a", "b"])
     path = tmp_path / "mixed.xlsx"
     book.save(path)
+    # a sheet without a header is skipped, with a warning, when another sheet has one
+    mixed = import_suppliers(chain, [path], buyer="fab", dry_run=True)
+    assert (mixed.read, mixed.loaded, mixed.rejected) == (1, 1, 0)
+    assert [(w.file, w.code) for w in mixed.load.warnings] == [
+        ("mixed.xlsx[notes]", "sheet.skipped_no_header")
+    ]
+    # named with --sheet, it is an error and its rows are rejected
     with pytest.raises(ValidationFailed) as caught:
-        import_suppliers(chain, [path], buyer="fab")
-    report = caught.value.report
-    assert any("no header row" in e.reason for e in report.errors)
-    assert [(r.file, r.line) for r in report.rejected_rows] == [
+        import_suppliers(chain, [path], buyer="fab", sheet="notes")
+    problems = caught.value.report
+    assert any("no header row" in e.reason for e in problems.errors)
+    assert [(r.file, r.line) for r in problems.rejected_rows] == [
         ("mixed.xlsx[notes]", 1), ("mixed.xlsx[notes]", 2)
     ]
