@@ -1,26 +1,38 @@
-"""The Streamlit app for chain chiefs: pages under ``chainrisk.ui.pages``, entry ``app.py``.
+"""The Streamlit app for chain chiefs: pages under ``chainrisk.ui.pages``, entry
+``chainrisk/ui/entry/app.py`` (:data:`APP`, shipped in the package).
 
 :func:`run` starts it the way ``chainrisk ui`` does: bound to the loopback address by
-default, headless, with usage statistics off, so that nothing leaves the machine.
+default, headless, with usage statistics off, so that nothing leaves the machine; a
+SIGTERM, SIGINT or SIGHUP to ``chainrisk ui`` stops the server with it.
 :func:`check_access` refuses a network address without an access policy (unless
-access control is turned off on purpose). Importing this package does not import
-Streamlit.
+access control is turned off on purpose). :func:`environment` names every variable
+the app reads. Importing this package does not import Streamlit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import FrameType
 
 from chainrisk import limits
 from chainrisk.auth import POLICY_ENV, load_policy
 from chainrisk.errors import StoreError, UsageError
 
-APP = Path(__file__).resolve().parent.parent.parent / "app.py"
+APP = Path(__file__).resolve().parent / "entry" / "app.py"
 NO_AUTH_ENV = "CHAINRISK_NO_AUTH"
+TRUSTED_PROXIES_ENV = "CHAINRISK_TRUSTED_PROXIES"  # whose X-Forwarded-For sign-in believes
+LANG_ENV = "CHAINRISK_LANG"
+# (SIGHUP: the terminal closed; there is none on Windows)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP")
+                     if hasattr(signal, name))
+STOP_GRACE_SECONDS = 10.0  # then the server's process group is killed
 NO_LIMIT_MB = 1_000_000  # what Streamlit gets for "no upload limit" (it needs a number)
 
 
@@ -117,18 +129,41 @@ def check_access(host: str, policy: str | None = None, *, no_auth: bool = False,
     return warnings
 
 
+def environment() -> tuple[str, ...]:
+    """Return the names of the environment variables the app and its commands read.
+
+    The settings a deployment may give: the store, the Neo4j account, the language, the
+    access policy, the switch that turns access control off, and every limit
+    (docker-compose.yml gives the app only names from this list; a test checks it).
+
+    >>> "CHAINRISK_STORE" in environment() and "NEO4J_PASSWORD_FILE" in environment()
+    True
+    """
+    from chainrisk.store import STORE_ENV
+    from chainrisk.store.neo4j import DATABASE_ENV, PASSWORD_ENV, PASSWORD_FILE_ENV, USER_ENV
+
+    return (
+        STORE_ENV, USER_ENV, PASSWORD_ENV, PASSWORD_FILE_ENV, DATABASE_ENV,
+        LANG_ENV, POLICY_ENV, NO_AUTH_ENV, TRUSTED_PROXIES_ENV, *limits.ENV.values(),
+    )
+
+
 def run(host: str = "127.0.0.1", port: int = 8501, store: str | None = None,
         policy: str | None = None, *, no_auth: bool = False) -> int:
-    """Serve the app until interrupted; return Streamlit's exit status.
+    """Serve the app until stopped; return Streamlit's exit status (0 when stopped by a signal).
 
     ``store`` names the store URL (default: $CHAINRISK_STORE, else the default store);
     ``policy`` the access policy file (default: $CHAINRISK_POLICY); ``no_auth`` lets a
     network address run without one. Call :func:`check_access` first.
+
+    The server runs in a process group of its own; SIGTERM, SIGINT (Ctrl+C) and SIGHUP
+    are passed on to that group, and when it has not stopped
+    :data:`STOP_GRACE_SECONDS` later it is killed. Call it from the main thread.
     """
     if not APP.is_file():
         raise UsageError(
-            f"the app entry {APP} is missing: run chainrisk ui from a clone of the "
-            "repository (pip install -e .)"
+            f"the app entry {APP} is missing from the installed package: reinstall "
+            "chainrisk (pip install --force-reinstall chainrisk)"
         )
     env = dict(os.environ)
     if store:
@@ -139,10 +174,48 @@ def run(host: str = "127.0.0.1", port: int = 8501, store: str | None = None,
         env[NO_AUTH_ENV] = "1"
     else:
         env.pop(NO_AUTH_ENV, None)
+    stops: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stops.append(signum)
+
+    # Handlers first, so that a signal arriving while the server starts is not lost.
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
     try:
-        return subprocess.call(command(host, port), env=env)
-    except KeyboardInterrupt:
-        return 0
+        # A group of its own: a signal to chainrisk ui alone (kill, systemd, a container
+        # runtime) would otherwise leave the server running; Ctrl+C reaches it through us.
+        server = subprocess.Popen(command(host, port), env=env, start_new_session=True)
+        return _serve(server, stops)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-__all__ = ["check_access", "command", "is_loopback", "run"]
+def _serve(server: subprocess.Popen[bytes], stops: list[int]) -> int:
+    """Wait for ``server``, passing on each stop signal; return its status (0 if stopped)."""
+    forwarded = 0
+    deadline: float | None = None
+    while True:
+        while forwarded < len(stops):
+            _signal_group(server.pid, stops[forwarded])
+            forwarded += 1
+            deadline = deadline or time.monotonic() + STOP_GRACE_SECONDS
+        try:
+            status = server.wait(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() > deadline:
+                _signal_group(server.pid, signal.SIGKILL)
+                deadline = None  # killed: the next wait returns
+    _signal_group(server.pid, signal.SIGKILL)  # whatever the server left behind in its group
+    if status < 0:  # ended by a signal: the one passed on is a stop, any other (-9) is not
+        return 0 if -status in stops else 128 - status
+    return status
+
+
+def _signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # nothing left in it
+        os.killpg(group, signum)
+
+
+__all__ = ["APP", "check_access", "command", "environment", "is_loopback", "run"]

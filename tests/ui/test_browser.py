@@ -3,7 +3,9 @@
 Visits every page (clicking a node of each graph), runs a what-if, downloads a
 ranking, checks an upload, switches the language, and asserts that no request left
 the loopback address (every request URL is recorded, and any other host is blocked
-before it goes out). Screenshots of every page go to docs/img/ for the README.
+before it goes out). Screenshots of every page go to a temporary folder, or to the
+folder named by $CHAINRISK_SCREENSHOTS: ``make screenshots`` sets it to docs/img/ and
+so refreshes the README's pictures (``make test`` leaves the work tree as it was).
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``) and the Python package
 ``playwright`` (never ``playwright install``: the browser is Debian's); ``make test``
@@ -35,7 +37,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-IMG = ROOT / "docs" / "img"
+SHOTS_ENV = "CHAINRISK_SCREENSHOTS"  # a folder for the screenshots (default: a temporary one)
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 WIDTH = 1440
 PAGES = {  # url path -> (screenshot, English title)
@@ -110,6 +112,13 @@ def served(sample_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             process.kill()
 
 
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the folder the screenshots go to: $CHAINRISK_SCREENSHOTS, else a temporary one."""
+    named = os.environ.get(SHOTS_ENV, "").strip()
+    return Path(named).resolve() if named else tmp_path_factory.mktemp("screenshots")
+
+
 @dataclass
 class Traffic:
     """Every URL the browser asked for, and those that would have left the machine."""
@@ -166,8 +175,8 @@ def _settle(page: Any, title: str) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def _screenshot(page: Any, name: str) -> None:
-    """Save the whole page (the main area scrolls inside the window) as docs/img/name."""
+def _screenshot(page: Any, name: str, folder: Path) -> None:
+    """Save the whole page (the main area scrolls inside the window) as folder/name."""
     page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
     page.mouse.move(WIDTH - 12, 600)  # hover nothing: no toolbars in the picture
     bottom = page.evaluate(
@@ -181,13 +190,13 @@ def _screenshot(page: Any, name: str) -> None:
     )
     page.set_viewport_size({"width": WIDTH, "height": int(min(max(900, bottom + 48), 3200))})
     page.wait_for_timeout(500)
-    IMG.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMG / name))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name))
     page.set_viewport_size({"width": WIDTH, "height": 900})
 
 
 def test_every_page_with_real_data_and_nothing_fetched_from_outside(
-    served: str, browser_page: tuple[Any, Traffic]
+    served: str, browser_page: tuple[Any, Traffic], shots: Path
 ) -> None:
     page, traffic = browser_page
     for path, (shot, title) in PAGES.items():
@@ -198,8 +207,9 @@ def test_every_page_with_real_data_and_nothing_fetched_from_outside(
         if path in ("chain-map", "explorer", "concentration"):
             page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
         if path in ("", "rankings"):
-            page.locator('[data-testid="stDataFrame"]').first.wait_for()
-        _screenshot(page, shot)
+            # the first table shown (the overview's full SPOF list sits folded above it)
+            page.locator('[data-testid="stDataFrame"]:visible').first.wait_for()
+        _screenshot(page, shot, shots)
         if path in ("chain-map", "explorer"):
             _click_a_node(page, title)
     traffic.check()
@@ -216,7 +226,8 @@ def _click_a_node(page: Any, title: str) -> None:
     _settle(page, title)
 
 
-def test_whatif_in_the_browser(served: str, browser_page: tuple[Any, Traffic]) -> None:
+def test_whatif_in_the_browser(served: str, browser_page: tuple[Any, Traffic],
+                               shots: Path) -> None:
     page, traffic = browser_page
     page.goto(f"{served}/what-if")
     _settle(page, PAGES["what-if"][1])
@@ -233,7 +244,7 @@ def test_whatif_in_the_browser(served: str, browser_page: tuple[Any, Traffic]) -
     page.get_by_role("button", name="Save scenario").click()
     page.get_by_test_id("stMultiSelect").filter(has_text="Scenarios to compare").wait_for()
     _settle(page, PAGES["what-if"][1])
-    _screenshot(page, PAGES["what-if"][0])
+    _screenshot(page, PAGES["what-if"][0], shots)
     traffic.check()
 
 
@@ -264,7 +275,7 @@ def test_download_a_ranking(served: str, browser_page: tuple[Any, Traffic],
 
 
 def test_upload_is_checked_before_anything_is_written(
-    served: str, browser_page: tuple[Any, Traffic], tmp_path: Path
+    served: str, browser_page: tuple[Any, Traffic], tmp_path: Path, shots: Path
 ) -> None:
     page, traffic = browser_page
     bundle = ROOT / "loaders" / "bundles" / "5g"
@@ -278,12 +289,12 @@ def test_upload_is_checked_before_anything_is_written(
     page.get_by_text("Checked: bundle 5g").wait_for(timeout=120_000)
     _settle(page, PAGES["data"][1])
     assert page.get_by_role("button", name="Confirm and load").is_enabled()
-    _screenshot(page, PAGES["data"][0])  # the check only: the shared store stays as it is
+    _screenshot(page, PAGES["data"][0], shots)  # the check only: the shared store stays as it is
     traffic.check()
 
 
-def test_language_switch_in_the_browser(served: str, browser_page: tuple[Any, Traffic]
-                                        ) -> None:
+def test_language_switch_in_the_browser(served: str, browser_page: tuple[Any, Traffic],
+                                        shots: Path) -> None:
     page, traffic = browser_page
     page.goto(served)
     _settle(page, PAGES[""][1])
@@ -293,7 +304,7 @@ def test_language_switch_in_the_browser(served: str, browser_page: tuple[Any, Tr
     chain = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox")
     # the picker's shown label follows the language
     assert chain.locator("input").input_value() == "集成电路"
-    _screenshot(page, "overview-zh.png")
+    _screenshot(page, "overview-zh.png", shots)
     page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
     _settle(page, PAGES[""][1])
     traffic.check()
