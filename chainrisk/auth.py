@@ -20,9 +20,11 @@ hash-password``), never passwords::
 
     [oidc]
     groups_claim = "groups"          # identity-provider groups named like [groups.*]
+    user_claims = ["email", "sub"]   # the claims that find an account (the default)
 
     [signin]                         # optional; these are the defaults
     max_failures = 5                 # failed sign-ins per user name before a pause
+    max_client_failures = 20         # failed sign-ins per client address before a pause
     delay_seconds = 30               # the first pause; it doubles with each failure
     max_delay_seconds = 900
     window_seconds = 900             # failures older than this are forgotten
@@ -30,8 +32,10 @@ hash-password``), never passwords::
 A user sees the union of their own ``chains`` and those of their groups; one
 ``admin`` role (their own or a group's) makes them an admin. :func:`parse_policy`
 checks the whole file and reports every problem at once. :func:`sign_in` checks a
-password in constant time under a :class:`Throttle`, with the same answer for an
-unknown user and a wrong password. Nothing here imports Streamlit.
+password in constant time under a :class:`Throttle` (which counts every attempt
+before its check, per user name and per client address) and a fair, bounded queue
+of scrypt checks, with the same answer for an unknown user and a wrong password, and
+writes each outcome to the audit trail. Nothing here imports Streamlit.
 
 Examples
 --------
@@ -44,7 +48,7 @@ Examples
 ... password = "{hashed}"
 ... groups = ["ic-team"]
 ... ''')
->>> grant = sign_in(policy, Throttle(), "alice", "correct horse battery")
+>>> grant = sign_in(policy, Throttle(), "alice", "correct horse battery", "192.0.2.7")
 >>> grant.user, grant.may_see("ic"), grant.may_see("5g"), grant.can_load
 ('alice', True, False, False)
 >>> sign_in(policy, Throttle(), "alice", "wrong")
@@ -57,9 +61,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import difflib
 import hashlib
 import hmac
+import ipaddress
+import logging
+import math
 import os
 import re
 import secrets
@@ -67,8 +75,9 @@ import threading
 import time
 import tomllib
 import unicodedata
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -78,6 +87,8 @@ from typing import Any
 from chainrisk.errors import AccessDenied, UsageError
 
 POLICY_ENV = "CHAINRISK_POLICY"
+AUDIT = logging.getLogger("chainrisk.access")
+"""The audit trail: sign-ins, refusals, throttling and sign-outs, each with the client address."""
 HASH_COMMAND = "chainrisk ui hash-password"
 
 # scrypt cost as log2(N). 2^17 with r=8 (128 MiB, about half a second) is OWASP's
@@ -95,8 +106,13 @@ MAX_POLICY_BYTES = 1024 * 1024
 ALL = "*"
 
 # scrypt takes 128 MiB per check at the default cost: at most this many run at once,
-# so that a flood of sign-in attempts queues instead of exhausting memory.
-_HASHING = threading.BoundedSemaphore(2)
+# so that a flood of sign-in attempts queues instead of exhausting memory; at most
+# MAX_QUEUED_CHECKS sign-ins wait for a turn (more are refused at once), and one client
+# address has at most CHECKS_PER_CLIENT attempts checked or queued at a time, so that
+# one client cannot fill the queue and delay everybody else.
+HASH_SLOTS = 2
+MAX_QUEUED_CHECKS = 16
+CHECKS_PER_CLIENT = 1
 _HASH_RE = re.compile(
     r"^\$scrypt\$ln=(?P<ln>\d{1,2}),r=(?P<r>\d{1,3}),p=(?P<p>\d{1,3})"
     r"\$(?P<salt>[A-Za-z0-9+/]+)\$(?P<key>[A-Za-z0-9+/]+)$"
@@ -120,17 +136,29 @@ class PolicyError(UsageError):
         super().__init__(f"the access policy {source} has {count} problem(s):{lines}")
 
 
+class Limit(StrEnum):
+    """Which limit a refused sign-in ran into: its user name's, its address's, the server's."""
+
+    NAME = "name"
+    CLIENT = "client"
+    SERVER = "server"
+
+
 class SignInRefused(AccessDenied):
     """A sign-in failed; the message never says whether the user name exists.
 
-    ``wait`` is how many seconds to wait before this name may try again (0: at once);
-    ``throttled`` says the password was not even checked, because the name must wait.
+    ``wait`` is how many seconds to wait before trying again (0: at once);
+    ``throttled`` says the password was not even checked, because something must wait;
+    ``limit`` says what: the user name, the client address, or the server (busy).
     """
 
-    def __init__(self, message: str, wait: float = 0.0, throttled: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, wait: float = 0.0, throttled: bool = False,
+                 limit: Limit | None = None) -> None:
+        super().__init__(message, code="denied.throttled" if throttled else "denied.sign_in",
+                         params={"seconds": max(0, round(wait))})
         self.wait = wait
         self.throttled = throttled
+        self.limit = limit or Limit.NAME
 
 
 # ---------------------------------------------------------------------- password hashes
@@ -152,7 +180,7 @@ def _normalise_password(password: str) -> bytes:
 
 def _scrypt(password: str, salt: bytes, cost: int, r: int, p: int, length: int) -> bytes:
     n = 2**cost
-    with _HASHING:
+    with _HASHING.slot():
         return hashlib.scrypt(_normalise_password(password), salt=salt, n=n, r=r, p=p,
                               maxmem=128 * r * (n + p + 2) + 65536, dklen=length)
 
@@ -294,10 +322,11 @@ OPEN = Grant(None, Role.ADMIN, None)
 class SignInLimits:
     """How sign-in failures slow down guessing (the ``[signin]`` table)."""
 
-    max_failures: int = 5
+    max_failures: int = 5  # per user name
     delay_seconds: float = 30.0
     max_delay_seconds: float = 900.0
     window_seconds: float = 900.0
+    max_client_failures: int = 20  # per client address, whatever the names tried
 
 
 @dataclass(frozen=True)
@@ -320,6 +349,27 @@ class Group:
     role: Role | None = None
 
 
+def _oidc_email(email: Any) -> str | None:
+    """Return an identity provider's email as it may be matched, or None when it may not.
+
+    Refused: anything but a plain ``local@domain`` string, and look-alikes, whose
+    compatibility characters NFKC would fold into other letters (full-width ``ａ``) or
+    whose case folding is more than lower-casing (``ß`` into ``ss``).
+
+    >>> _oidc_email("Bo@x.org"), _oidc_email("ｂｏ@x.org"), _oidc_email("straße@x.de")
+    ('Bo@x.org', None, None)
+    >>> _oidc_email("张伟@例子.中国"), _oidc_email(" bo@x.org"), _oidc_email(7)
+    ('张伟@例子.中国', None, None)
+    """
+    if not isinstance(email, str) or email.count("@") != 1 or not email.isprintable():
+        return None
+    if any(ch.isspace() for ch in email) or unicodedata.normalize("NFKC", email) != email:
+        return None
+    if email.casefold() != email.lower():
+        return None
+    return email
+
+
 def normalise_name(name: str) -> str:
     """Return a user name as it is matched: outer spaces dropped, case folded (NFKC).
 
@@ -339,6 +389,7 @@ class Policy:
     signin: SignInLimits = field(default_factory=SignInLimits)
     source: str = "<policy>"
     warnings: tuple[str, ...] = ()
+    user_claims: tuple[str, ...] = ("email", "sub")  # the OIDC claims that find an account
 
     def account(self, name: str) -> Account | None:
         """Return the account called ``name`` (matched without case), if any."""
@@ -352,25 +403,40 @@ class Policy:
     def grant_for_claims(self, claims: Mapping[str, Any]) -> Grant | None:
         """Return the grant of a user signed in through OIDC, from their identity claims.
 
-        The account is found by ``email`` (unless ``email_verified`` is false) or by
-        ``sub``; the groups named in the ``groups_claim`` claim that the policy
-        defines are added. None when the policy gives this identity nothing.
+        Only the claims named by ``user_claims`` find the account: ``email`` when
+        ``email_verified`` is exactly True, compared without case (an email in
+        compatibility forms such as full-width letters matches nothing); ``sub``
+        only when it is exactly the name of an account without a password. The
+        groups named in the ``groups_claim`` claim that the policy defines are
+        added. None when the policy gives this identity nothing.
 
         >>> p = parse_policy('[oidc]\\ngroups_claim = "groups"\\n[groups.ic]\\nchains = ["ic"]\\n'
         ...                  '[users."bo@x.org"]\\nchains = ["5g"]')
-        >>> p.grant_for_claims({"email": "Bo@x.org", "groups": ["ic", "other"]}).key
+        >>> p.grant_for_claims({"email": "Bo@x.org", "email_verified": True,
+        ...                     "groups": ["ic", "other"]}).key
         ('5g', 'ic')
-        >>> p.grant_for_claims({"email": "bo@x.org", "email_verified": False}) is None
+        >>> [p.grant_for_claims({"email": "bo@x.org", "email_verified": v})
+        ...  for v in (False, "true", 1, None)]
+        [None, None, None, None]
+        >>> p.grant_for_claims({"email": "ｂｏ@x.org", "email_verified": True}) is None
         True
         """
-        names = []
-        email = claims.get("email")
-        if isinstance(email, str) and email and claims.get("email_verified") is not False:
-            names.append(email)
+        email = claims.get("email") if claims.get("email_verified") is True else None
+        email = _oidc_email(email)
         sub = claims.get("sub")
-        if isinstance(sub, str) and sub:
-            names.append(sub)
-        account = next((a for a in map(self.account, names) if a is not None), None)
+        sub = sub if isinstance(sub, str) and sub and sub == sub.strip() else None
+        account = None
+        for claim in self.user_claims:
+            if claim == "email" and email is not None:
+                account = self.accounts.get(email.casefold())
+            elif claim == "sub" and sub is not None:
+                found = self.accounts.get(normalise_name(sub))
+                # a subject is the provider's word, not a proof of a password account
+                account = found if found and found.password is None and found.name == sub \
+                    else None
+            if account is not None:
+                break
+        names = [n for n in (email, sub) if n]
         extra: list[str] = []
         if self.groups_claim:
             value = claims.get(self.groups_claim)
@@ -422,13 +488,15 @@ class Policy:
 
 _USER_KEYS = ("password", "groups", "chains", "role")
 _GROUP_KEYS = ("chains", "role")
-_OIDC_KEYS = ("groups_claim",)
+_OIDC_KEYS = ("groups_claim", "user_claims")
+_USER_CLAIMS = ("email", "sub")
 _SECTIONS = ("users", "groups", "oidc", "signin")
 _SIGNIN_KEYS = {
     "max_failures": (int, 1, 1000),
     "delay_seconds": (float, 0.1, 86_400.0),
     "max_delay_seconds": (float, 0.1, 7 * 86_400.0),
     "window_seconds": (float, 1.0, 7 * 86_400.0),
+    "max_client_failures": (int, 1, 100_000),
 }
 
 
@@ -597,6 +665,12 @@ it prints
     if claim is not None and not (isinstance(claim, str) and claim.strip()):
         check.problems.append('oidc.groups_claim must name a claim, e.g. groups_claim = "groups"')
         claim = None
+    user_claims = oidc.get("user_claims", list(_USER_CLAIMS))
+    if not (isinstance(user_claims, list) and all(c in _USER_CLAIMS for c in user_claims)
+            and len(set(user_claims)) == len(user_claims)):
+        check.problems.append('oidc.user_claims must list "email", "sub" or both, e.g. '
+                              'user_claims = ["email"]')
+        user_claims = list(_USER_CLAIMS)
     limits = check.signin(data.get("signin", {}))
     if not accounts and not claim and not check.problems:
         check.problems.append("it grants nobody access: add a [users.<name>] table (see "
@@ -604,7 +678,8 @@ it prints
                               "control off on this machine only")
     if check.problems:
         raise PolicyError(source, check.problems)
-    return Policy(accounts, groups, claim, limits, source, tuple(check.warnings))
+    return Policy(accounts, groups, claim, limits, source, tuple(check.warnings),
+                  tuple(user_claims))
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -628,29 +703,160 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     if os.name == "posix" and path.stat().st_mode & 0o002:
         warning = (f"{source} is writable by every user of this machine, who could make "
                    f"themselves admin: chmod o-w {source}")
-        policy = Policy(policy.accounts, policy.groups, policy.groups_claim, policy.signin,
-                        policy.source, (*policy.warnings, warning))
+        policy = dataclasses.replace(policy, warnings=(*policy.warnings, warning))
     return policy
 
 
 # ---------------------------------------------------------------------- sign-in
 
 
+class _Busy(Exception):
+    """Every scrypt slot is taken and the queue for them is full."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("the queue of password checks is full")
+        self.wait = wait
+
+
+class _Gate:
+    """At most ``slots`` scrypt checks at once; the others wait their turn, first come first served.
+
+    scrypt takes 128 MiB per check at the default cost, so a flood of sign-ins must
+    queue rather than run at once; and the queue must be fair, so that a real user's
+    check is not overtaken by attempts that arrived later. ``slot(queue=n)`` refuses at
+    once (:class:`_Busy`) when ``n`` callers already wait. A thread that holds a slot
+    may enter again without queueing (:func:`sign_in` takes the slot around
+    :func:`verify_password`, which takes it too).
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._cond = threading.Condition()
+        self._line: deque[object] = deque()
+        self._running = 0
+        self._held = threading.local()
+        self.seconds = 0.5  # how long a check takes, a running average: for the waits quoted
+
+    def drain_seconds(self) -> float:
+        """Return about how long the checks running and queued now will take."""
+        with self._cond:
+            return (self._running + len(self._line)) / self.slots * self.seconds
+
+    @contextmanager
+    def slot(self, queue: int | None = None) -> Iterator[None]:
+        if getattr(self._held, "inside", False):
+            yield
+            return
+        with self._cond:
+            if queue is not None and len(self._line) >= queue:
+                raise _Busy((self._running + len(self._line)) / self.slots * self.seconds)
+            ticket = object()
+            self._line.append(ticket)
+            try:
+                while self._line[0] is not ticket or self._running >= self.slots:
+                    self._cond.wait()
+            except BaseException:
+                self._line.remove(ticket)
+                self._cond.notify_all()
+                raise
+            self._line.popleft()
+            self._running += 1
+            self._cond.notify_all()  # the next in line may take another free slot
+        self._held.inside = True
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._held.inside = False
+            took = time.monotonic() - started
+            with self._cond:
+                self._running -= 1
+                self.seconds = 0.8 * self.seconds + 0.2 * took
+                self._cond.notify_all()
+
+
+_HASHING = _Gate(HASH_SLOTS)
+
+
+def client_key(address: str | None) -> str:
+    """Return the key a client address is limited under: IPv4 itself, IPv6 by its /64.
+
+    One IPv6 host is handed a whole /64, so its addresses count as one client; an
+    address that is missing or not an IP address is "unknown" (all such share a key).
+
+    >>> client_key("203.0.113.9"), client_key("2001:db8::1"), client_key("::ffff:10.0.0.1")
+    ('203.0.113.9', '2001:db8::/64', '10.0.0.1')
+    >>> client_key(None), client_key("not an address")
+    ('unknown', 'unknown')
+    """
+    ip = _ip(address)
+    if ip is None:
+        return "unknown"
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def client_label(address: str | None) -> str:
+    """Return a client address as the audit trail writes it ("unknown" when there is none).
+
+    >>> client_label("::ffff:192.0.2.1"), client_label(""), client_label("a\\nb")
+    ('192.0.2.1', 'unknown', 'unknown')
+    """
+    ip = _ip(address)
+    return "unknown" if ip is None else str(ip)
+
+
+def _ip(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
 @dataclass
 class _Record:
     failures: list[float] = field(default_factory=list)
     until: float = 0.0
+    pending: int = 0  # attempts being checked now, each counted as a failure until it ends
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt the :class:`Throttle` let through: counted until it is settled."""
+
+    name: str
+    client: str
+    limits: SignInLimits
+
+
+def _pause(failures: int, most: int, limits: SignInLimits) -> float:
+    """Return the wait after ``failures`` failures when ``most`` are allowed (0: none)."""
+    extra = failures - most
+    if extra < 0:
+        return 0.0
+    return min(limits.delay_seconds * 2.0 ** min(extra, 32), limits.max_delay_seconds)
 
 
 class Throttle:
-    """Failed sign-ins per user name, and how long each name must wait before its next try.
+    """Failed sign-ins per user name and per client address, and how long each must wait.
 
-    After ``max_failures`` failures within ``window_seconds``, every further failure
-    makes the name wait ``delay_seconds`` doubled per extra failure, up to
-    ``max_delay_seconds``. Unknown names are throttled exactly like known ones, so the
-    waits say nothing about who exists. A success clears the name's record. At most
-    ``capacity`` names are remembered (the oldest are forgotten first). Thread-safe:
-    one throttle serves every session of the server.
+    After ``max_failures`` failures of one name (``max_client_failures`` from one
+    address) within ``window_seconds``, every further failure makes it wait
+    ``delay_seconds`` doubled per extra failure, up to ``max_delay_seconds``. Unknown
+    names are throttled exactly like known ones, so the waits say nothing about who
+    exists. An attempt is counted *before* its password is checked
+    (:meth:`reserve`): while it is being checked it counts as a failure, so a burst
+    of simultaneous attempts checks no more passwords than the limit allows; and one
+    address has one attempt checked at a time. A success clears the name's failures
+    (not the address's). At most ``capacity`` names and as many addresses are
+    remembered (the oldest idle ones are forgotten first). Thread-safe: one throttle
+    serves every session of the server.
 
     >>> now = [0.0]
     >>> t, limits = Throttle(clock=lambda: now[0]), SignInLimits(max_failures=2)
@@ -661,6 +867,14 @@ class Throttle:
     >>> now[0] = 61.0
     >>> t.wait("eve")
     0.0
+    >>> first, second = (t.reserve("bob", ip, limits) for ip in ("192.0.2.1", "192.0.2.2"))
+    >>> t.reserve("bob", "192.0.2.3", limits)  # two in flight: they may both fail
+    Traceback (most recent call last):
+    ...
+    chainrisk.auth.SignInRefused: too many sign-ins for this user name: wait and try again
+    >>> t.settle(first, good=True)  # a success: the name may try again
+    >>> t.reserve("bob", "192.0.2.1", limits).name
+    'bob'
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, capacity: int = 10_000
@@ -668,61 +882,190 @@ class Throttle:
         self._clock = clock
         self._capacity = capacity
         self._lock = threading.Lock()
-        self._records: OrderedDict[str, _Record] = OrderedDict()
+        self._names: OrderedDict[str, _Record] = OrderedDict()
+        self._clients: OrderedDict[str, _Record] = OrderedDict()
 
     def wait(self, name: str) -> float:
         """Return how many seconds ``name`` must wait before it may try again (0: now)."""
+        return self._wait(self._names, normalise_name(name))
+
+    def client_wait(self, client: str | None) -> float:
+        """Return how many seconds the address ``client`` must wait (0: none)."""
+        return self._wait(self._clients, client_key(client))
+
+    def _wait(self, table: OrderedDict[str, _Record], key: str) -> float:
         with self._lock:
-            record = self._records.get(normalise_name(name))
+            record = table.get(key)
             return max(0.0, record.until - self._clock()) if record else 0.0
 
-    def failed(self, name: str, limits: SignInLimits) -> None:
-        """Record a failed sign-in of ``name``."""
-        key = normalise_name(name)
+    def reserve(self, name: str, client: str | None, limits: SignInLimits) -> Attempt:
+        """Return a counted attempt of ``name`` from ``client``; SignInRefused when it must wait.
+
+        The attempt counts as a failure of the name and of the address until it is
+        settled. The address is refused while one of its attempts is in flight or
+        while it waits; the name while it waits, or when its attempts in flight would
+        reach the limit if they all failed.
+        """
+        attempt = Attempt(normalise_name(name), client_key(client), limits)
         with self._lock:
             now = self._clock()
-            record = self._records.pop(key, None) or _Record()
-            record.failures = [t for t in record.failures if now - t < limits.window_seconds]
-            record.failures.append(now)
-            extra = len(record.failures) - limits.max_failures
-            if extra >= 0:
-                delay = limits.delay_seconds * 2.0 ** min(extra, 32)
-                record.until = now + min(delay, limits.max_delay_seconds)
-            self._records[key] = record
-            while len(self._records) > self._capacity:
-                self._records.popitem(last=False)
+            by_name = self._record(self._names, attempt.name, limits, now)
+            by_client = self._record(self._clients, attempt.client, limits, now)
+            if by_client.pending >= CHECKS_PER_CLIENT:
+                wait = max(1.0, _HASHING.seconds)
+                raise SignInRefused("too many sign-ins from this address at once: wait and "
+                                    "try again", wait=wait, throttled=True, limit=Limit.CLIENT)
+            wait = self._hold(by_client, limits.max_client_failures, limits, now)
+            if wait > 0:
+                raise SignInRefused("too many failed sign-ins from this address: wait and "
+                                    "try again", wait=wait, throttled=True, limit=Limit.CLIENT)
+            wait = self._hold(by_name, limits.max_failures, limits, now)
+            if wait > 0:
+                raise SignInRefused("too many sign-ins for this user name: wait and try again",
+                                    wait=wait, throttled=True, limit=Limit.NAME)
+            by_name.pending += 1
+            by_client.pending += 1
+            self._trim()
+        return attempt
+
+    def settle(self, attempt: Attempt, good: bool | None) -> None:
+        """End ``attempt``: a success (True), a failure (False), or not checked (None).
+
+        A failure stays counted against the name and the address; a success clears
+        the name's failures (the address keeps its own); an attempt whose password was
+        never checked counts for nothing.
+        """
+        with self._lock:
+            now = self._clock()
+            for table, key, most in ((self._names, attempt.name, attempt.limits.max_failures),
+                                     (self._clients, attempt.client,
+                                      attempt.limits.max_client_failures)):
+                record = table.get(key)
+                if record is None:  # pragma: no cover - records in flight are never trimmed
+                    continue
+                record.pending = max(0, record.pending - 1)
+                if good is False:
+                    self._fail(record, most, attempt.limits, now)
+            cleared = self._names.get(attempt.name) if good is True else None
+            if cleared is not None:
+                cleared.failures.clear()
+                cleared.until = 0.0
+
+    def failed(self, name: str, limits: SignInLimits, client: str | None = None) -> None:
+        """Record a failed sign-in of ``name`` (from ``client``, if given) at once."""
+        with self._lock:
+            now = self._clock()
+            self._fail(self._record(self._names, normalise_name(name), limits, now),
+                       limits.max_failures, limits, now)
+            if client is not None:
+                self._fail(self._record(self._clients, client_key(client), limits, now),
+                           limits.max_client_failures, limits, now)
+            self._trim()
 
     def succeeded(self, name: str) -> None:
         """Forget the failures of ``name`` after it signed in."""
         with self._lock:
-            self._records.pop(normalise_name(name), None)
+            record = self._names.get(normalise_name(name))
+            if record is not None:
+                record.failures.clear()
+                record.until = 0.0
+
+    def _record(self, table: OrderedDict[str, _Record], key: str, limits: SignInLimits,
+                now: float) -> _Record:
+        record = table.pop(key, None) or _Record()
+        record.failures = [t for t in record.failures if now - t < limits.window_seconds]
+        table[key] = record  # the most recently used go last
+        return record
+
+    @staticmethod
+    def _hold(record: _Record, most: int, limits: SignInLimits, now: float) -> float:
+        """Return how long a new attempt must wait, counting the ones in flight as failed."""
+        if record.until > now:
+            return record.until - now
+        if record.pending and len(record.failures) + record.pending >= most:
+            return _pause(len(record.failures) + record.pending, most, limits)
+        return 0.0
+
+    @staticmethod
+    def _fail(record: _Record, most: int, limits: SignInLimits, now: float) -> None:
+        record.failures.append(now)
+        wait = _pause(len(record.failures), most, limits)
+        if wait > 0:
+            record.until = now + wait
+
+    def _trim(self) -> None:
+        for table in (self._names, self._clients):
+            if len(table) <= self._capacity:
+                continue
+            excess = len(table) - self._capacity
+            idle: list[str] = []
+            for key, record in table.items():  # the least recently used first
+                if len(idle) == excess:
+                    break
+                if not record.pending:  # one in flight must still be settled
+                    idle.append(key)
+            for key in idle:
+                del table[key]
 
 
-def sign_in(policy: Policy, throttle: Throttle, name: str, password: str) -> Grant:
+def _who(account: Account | None) -> str:
+    # the name only when it is an account: a password typed into the name box stays out
+    return repr(account.name) if account is not None else "an unknown user name"
+
+
+def sign_in(policy: Policy, throttle: Throttle, name: str, password: str,
+            client: str | None = None) -> Grant:
     """Return the grant of ``name`` if ``password`` is theirs; SignInRefused otherwise.
 
-    A name that must wait is refused before its password is checked. An unknown name
-    costs a hash check like a known one and gets the same message as a wrong
-    password; accounts without a password (OIDC only) never sign in here.
+    ``client`` is the address the attempt comes from (None: unknown). The attempt is
+    counted by ``throttle`` before its password is checked, and refused unchecked when
+    the name or the address must wait, when the address already has an attempt being
+    checked, or when the queue of checks is full. An unknown name costs a hash check
+    like a known one and gets the same message as a wrong password; accounts without
+    a password (OIDC only) never sign in here. Every outcome is written to the audit
+    trail (:data:`AUDIT`) with the client address.
     """
-    wait = throttle.wait(name)
-    if wait > 0:
-        raise SignInRefused("too many failed sign-ins for this user name: wait and try again",
-                            wait=wait, throttled=True)
     account = policy.account(name)
+    where = client_label(client)
+    try:
+        attempt = throttle.reserve(name, client, policy.signin)
+    except SignInRefused as e:
+        AUDIT.warning("sign-in throttled for %s from client %s: the %s waits %d s", _who(account),
+                      where, _WAITER[e.limit], math.ceil(e.wait))
+        raise
     hashed = account.password if account is not None and account.password else policy.decoy
-    good = (verify_password(password[:MAX_PASSWORD_CHARS], hashed)
-            and account is not None and account.password is not None)
+    try:
+        with _HASHING.slot(queue=MAX_QUEUED_CHECKS):
+            good = (verify_password(password[:MAX_PASSWORD_CHARS], hashed)
+                    and account is not None and account.password is not None)
+    except _Busy as busy:
+        throttle.settle(attempt, None)
+        AUDIT.warning("sign-in throttled for %s from client %s: the server is busy, %d checks "
+                      "queued", _who(account), where, MAX_QUEUED_CHECKS)
+        raise SignInRefused("the server is busy checking other sign-ins: wait and try again",
+                            wait=max(1.0, busy.wait), throttled=True, limit=Limit.SERVER
+                            ) from None
+    except BaseException:
+        throttle.settle(attempt, False)  # an error while checking counts as a failure
+        raise
+    throttle.settle(attempt, good)
     if not good or account is None:
-        throttle.failed(name, policy.signin)
-        raise SignInRefused("wrong user name or password", wait=throttle.wait(name))
-    throttle.succeeded(name)
+        AUDIT.warning("sign-in refused for %s from client %s", _who(account), where)
+        name_wait, client_wait = throttle.wait(name), throttle.client_wait(client)
+        limit = Limit.NAME if name_wait >= client_wait else Limit.CLIENT
+        raise SignInRefused("wrong user name or password", wait=max(name_wait, client_wait),
+                            limit=limit)
+    AUDIT.info("signed in: %r (password) from client %s", account.name, where)
     return policy._grant(account.name, account, ())
 
 
+_WAITER = {Limit.NAME: "user name", Limit.CLIENT: "client address", Limit.SERVER: "server"}
+
+
 __all__ = [
-    "ALL", "DEFAULT_COST", "HASH_COMMAND", "MIN_COST", "OPEN", "POLICY_ENV", "Account",
-    "Grant", "Group", "Policy", "PolicyError", "Role", "SignInLimits", "SignInRefused",
-    "Throttle", "hash_password", "load_policy", "normalise_name", "parse_policy",
-    "password_problem", "sign_in", "verify_password",
+    "ALL", "AUDIT", "DEFAULT_COST", "HASH_COMMAND", "MIN_COST", "OPEN", "POLICY_ENV",
+    "Account", "Attempt", "Grant", "Group", "Limit", "Policy", "PolicyError", "Role",
+    "SignInLimits", "SignInRefused", "Throttle", "client_key", "client_label",
+    "hash_password", "load_policy", "normalise_name", "parse_policy", "password_problem",
+    "sign_in", "verify_password",
 ]

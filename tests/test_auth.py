@@ -6,9 +6,16 @@ seconds; ``chainrisk ui hash-password`` uses 2^17.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import logging
 import os
+import random
+import statistics
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +24,8 @@ from chainrisk import auth
 from chainrisk.auth import (
     MIN_COST,
     Account,
+    Attempt,
+    Limit,
     Policy,
     PolicyError,
     Role,
@@ -186,20 +195,29 @@ def test_tables_keys_and_types(hashed: str) -> None:
 def test_oidc_and_signin_sections() -> None:
     base = '[users.ivy]\nchains = ["ic"]\n'
     assert problems(base + "[oidc]\ngroup_claim = 'g'") == (
-        "[oidc]: unknown key 'group_claim' (allowed: groups_claim) — did you mean "
+        "[oidc]: unknown key 'group_claim' (allowed: groups_claim, user_claims) — did you mean "
         "'groups_claim'?",)
     assert problems(base + "[oidc]\ngroups_claim = ''") == (
         'oidc.groups_claim must name a claim, e.g. groups_claim = "groups"',)
-    assert problems(base + "[signin]\nmax_failures = true\ndelay_seconds = 0\nlock = 1") == (
+    for bad in ('"email"', '["email", "email"]', '["preferred_username"]'):
+        assert problems(base + f"[oidc]\nuser_claims = {bad}") == (
+            'oidc.user_claims must list "email", "sub" or both, e.g. user_claims = ["email"]',)
+    assert parse_policy(base).user_claims == ("email", "sub")
+    assert parse_policy(base + "[oidc]\nuser_claims = ['sub']").user_claims == ("sub",)
+    assert problems(base + "[signin]\nmax_failures = true\ndelay_seconds = 0\nlock = 1\n"
+                    "max_client_failures = 0") == (
         "[signin]: unknown key 'lock' (allowed: max_failures, delay_seconds, "
-        "max_delay_seconds, window_seconds)",
+        "max_delay_seconds, window_seconds, max_client_failures)",
         "signin.max_failures must be a whole number from 1 to 1000, not True",
         "signin.delay_seconds must be a number from 0.1 to 86400, not 0",
+        "signin.max_client_failures must be a whole number from 1 to 100000, not 0",
     )
     assert problems(base + "[signin]\ndelay_seconds = 60\nmax_delay_seconds = 10") == (
         "signin.max_delay_seconds must be at least signin.delay_seconds",)
-    limits = parse_policy(base + "[signin]\nmax_failures = 3\ndelay_seconds = 2").signin
-    assert limits == SignInLimits(max_failures=3, delay_seconds=2.0)
+    limits = parse_policy(base + "[signin]\nmax_failures = 3\ndelay_seconds = 2\n"
+                          "max_client_failures = 40").signin
+    assert limits == SignInLimits(max_failures=3, delay_seconds=2.0, max_client_failures=40)
+    assert SignInLimits().max_client_failures == 20
 
 
 def test_a_policy_that_grants_nobody_is_refused() -> None:
@@ -283,18 +301,97 @@ def test_oidc_claims(policy: Policy) -> None:
     olga = policy.grant_for_claims({"email": "OLGA@example.org", "email_verified": True})
     assert olga is not None
     assert (olga.user, olga.key) == ("olga@example.org", ("5g",))
-    # an unverified email is not trusted; the subject still matches an account of that name
+    # an unverified email is not trusted; the subject still matches an OIDC account
     assert policy.grant_for_claims({"email": "olga@example.org", "email_verified": False}) \
         is None
     by_sub = policy.grant_for_claims({"sub": "olga@example.org"})
     assert by_sub is not None
     assert by_sub.key == ("5g",)
     # groups from the identity provider, a string or a list; unknown names ignored
-    team = policy.grant_for_claims({"email": "new@example.org", "roles": "office"})
+    team = policy.grant_for_claims({"email": "new@example.org", "email_verified": True,
+                                    "roles": "office"})
     assert team is not None
     assert (team.can_load, team.user) == (True, "new@example.org")
+    # the label of a groups-only identity is never an unverified email
+    unverified = policy.grant_for_claims({"email": "boss@example.org", "sub": "u-17",
+                                          "roles": "office"})
+    assert unverified is not None
+    assert unverified.user == "u-17"
     assert policy.grant_for_claims({"email": "new@example.org", "roles": ["nope"]}) is None
     assert policy.grant_for_claims({}) is None
+
+
+@pytest.mark.parametrize("verified", [
+    "false", "true", "True", 0, 1, None, [True], {"value": True}, "yes",
+])
+def test_only_the_boolean_true_verifies_an_email(policy: Policy, verified: object) -> None:
+    claims = {"email": "olga@example.org", "email_verified": verified}
+    assert policy.grant_for_claims(claims) is None
+    assert policy.grant_for_claims({**claims, "email_verified": True}) is not None
+    assert policy.grant_for_claims({"email": "olga@example.org"}) is None  # no claim at all
+
+
+def test_the_subject_never_matches_a_password_account(policy: Policy) -> None:
+    for sub in ("ivy", "IVY", " ivy", "ada"):  # password accounts
+        assert policy.grant_for_claims({"sub": sub}) is None, sub
+    root = policy.grant_for_claims({"sub": "root"})  # an account without a password
+    assert root is not None
+    assert (root.user, root.can_load) == ("root", True)
+    # subjects are the provider's exact strings: another case is another subject
+    assert policy.grant_for_claims({"sub": "Root"}) is None
+    assert policy.grant_for_claims({"sub": "ｒｏｏｔ"}) is None
+
+
+@pytest.mark.parametrize("email", [
+    "ｏｌｇａ@example.org",  # full-width letters, folded to olga@example.org by NFKC
+    "olga@ｅxample.org",
+    "olga＠example.org",  # a full-width at sign
+    "ｏlga@example.org",
+    " olga@example.org",
+    "olga@example.org\u200b",  # a zero-width space
+])
+def test_look_alike_emails_match_nothing(policy: Policy, email: str) -> None:
+    assert policy.grant_for_claims({"email": email, "email_verified": True}) is None
+    # a group from the provider still counts, but not under the look-alike's name
+    grouped = policy.grant_for_claims({"email": email, "email_verified": True,
+                                       "roles": "fives"})
+    assert grouped is not None
+    assert (grouped.user, grouped.key) == ("?", ("5g",))
+
+
+def test_emails_match_after_case_folding_and_only_the_claims_named(hashed: str) -> None:
+    text = f"""
+[users."pat@example.org"]
+password = "{hashed}"
+chains = ["ic"]
+[users."张伟@例子.中国"]
+chains = ["5g"]
+[users."strasse@example.de"]
+chains = ["ic"]
+[users.u-1]
+chains = ["5g"]
+"""
+    both = parse_policy(text)
+    # a verified email finds an account whatever its case, a password account too ...
+    pat = both.grant_for_claims({"email": "Pat@Example.ORG", "email_verified": True})
+    assert pat is not None
+    assert pat.user == "pat@example.org"
+    # ... but its subject does not, and a non-ASCII email matches only as written (NFC)
+    assert both.grant_for_claims({"sub": "pat@example.org"}) is None
+    zhang = both.grant_for_claims({"email": "张伟@例子.中国", "email_verified": True})
+    assert zhang is not None
+    assert zhang.key == ("5g",)
+    # case folding that is more than lower-casing (ß into ss) is a look-alike too
+    assert both.grant_for_claims({"email": "straße@example.de", "email_verified": True}) \
+        is None
+    assert both.grant_for_claims({"sub": "u-1"}) is not None
+    email_only = parse_policy(text + '[oidc]\nuser_claims = ["email"]\n')
+    assert email_only.grant_for_claims({"sub": "u-1"}) is None
+    assert email_only.grant_for_claims({"email": "pat@example.org", "email_verified": True})
+    sub_only = parse_policy(text + '[oidc]\nuser_claims = ["sub"]\n')
+    assert sub_only.grant_for_claims({"email": "pat@example.org", "email_verified": True}) \
+        is None
+    assert sub_only.grant_for_claims({"sub": "u-1"}) is not None
 
 
 def test_the_account_never_shows_its_hash(policy: Policy, hashed: str) -> None:
@@ -345,9 +442,10 @@ def test_a_throttled_name_is_refused_before_its_password_is_checked(
             sign_in(policy, throttle, "ivy", "wrong")
     assert throttle.wait("ivy") == limits.delay_seconds
     monkeypatch.setattr(auth, "verify_password", lambda *_: pytest.fail("checked a password"))
-    with pytest.raises(SignInRefused, match="too many failed sign-ins") as caught:
+    with pytest.raises(SignInRefused, match="too many sign-ins for this user name") as caught:
         sign_in(policy, throttle, "ivy", PASSWORD)
     assert (caught.value.throttled, caught.value.wait) == (True, limits.delay_seconds)
+    assert caught.value.limit is Limit.NAME
     monkeypatch.undo()
     now[0] += limits.delay_seconds
     assert sign_in(policy, throttle, "ivy", PASSWORD).user == "ivy"
@@ -377,6 +475,317 @@ def test_throttle_remembers_a_bounded_number_of_names() -> None:
     for name in ("a", "b", "c", "d"):
         t.failed(name, limits)
     assert [t.wait(n) > 0 for n in "abcd"] == [False, True, True, True]
+    # an attempt in flight is never forgotten: its failure still counts when it ends
+    attempt = t.reserve("e", "192.0.2.1", limits)
+    for name in ("f", "g", "h", "i"):
+        t.failed(name, limits)
+    t.settle(attempt, good=False)
+    assert t.wait("e") > 0
+    assert t.client_wait("192.0.2.1") == 0.0  # one failure of the address, of 20 allowed
+
+
+# ---------------------------------------------------------------------- bursts, addresses, queue
+
+
+def _count_checks(monkeypatch: pytest.MonkeyPatch,
+                  hold: Callable[[str], bool] = lambda password: False,
+                  go: threading.Event | None = None) -> list[str]:
+    """Return the passwords sign_in checks from now on, in order (a list filled as it goes).
+
+    A password for which ``hold`` is true waits inside its check until ``go`` is set.
+    """
+    checked: list[str] = []
+    lock = threading.Lock()
+    real = auth.verify_password
+
+    def counting(password: str, hashed: str) -> bool:
+        with lock:
+            checked.append(password)
+        if hold(password) and go is not None:
+            assert go.wait(60), "the test never let the check go on"
+        return real(password, hashed)
+
+    monkeypatch.setattr(auth, "verify_password", counting)
+    return checked
+
+
+def _burst(attempts: list[Callable[[], object]]) -> list[object]:
+    """Return what each attempt returned or raised, all started at the same moment."""
+    results: list[object] = [None] * len(attempts)
+    start = threading.Barrier(len(attempts))
+
+    def run(i: int, attempt: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            results[i] = attempt()
+        except SignInRefused as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def _address(i: int) -> str:
+    return f"10.{i // 250}.{i % 250}.7"
+
+
+@pytest.mark.parametrize("addresses", [60, 1])
+def test_a_burst_of_wrong_passwords_checks_no_more_than_the_limit(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch, addresses: int
+) -> None:
+    checked = _count_checks(monkeypatch)
+    throttle = Throttle(clock=lambda: 1000.0)
+    results = _burst([
+        lambda i=i: sign_in(policy, throttle, "ivy", f"wrong-{i}", _address(i % addresses))
+        for i in range(60)
+    ])
+    refusals = [r for r in results if isinstance(r, SignInRefused)]
+    assert len(refusals) == 60
+    assert len(checked) == len([r for r in refusals if not r.throttled])
+    if addresses == 60:  # every attempt in flight counted: exactly the limit was checked
+        assert len(checked) == policy.signin.max_failures == 5
+        assert {r.limit for r in refusals if r.throttled} == {Limit.NAME}
+        assert throttle.wait("ivy") == policy.signin.delay_seconds
+    else:  # one address has one check at a time: the rest are refused unchecked
+        assert 1 <= len(checked) <= policy.signin.max_failures
+        assert Limit.CLIENT in {r.limit for r in refusals if r.throttled}
+
+
+def test_the_right_password_cannot_join_a_burst_that_reached_the_limit(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    reserved = threading.Semaphore(0)
+
+    class Counted(Throttle):
+        def reserve(self, name: str, client: str | None, limits: SignInLimits) -> Attempt:
+            attempt = super().reserve(name, client, limits)
+            reserved.release()
+            return attempt
+
+    throttle = Counted(clock=lambda: now[0])
+    go = threading.Event()
+    checked = _count_checks(monkeypatch, hold=lambda password: password != PASSWORD, go=go)
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda i=i: results.append(
+        _refusal(lambda: sign_in(policy, throttle, "ivy", f"wrong-{i}", _address(i)))))
+        for i in range(19)]
+    for thread in threads:
+        thread.start()
+    for _ in range(policy.signin.max_failures):  # five wrong ones are in flight, held
+        assert reserved.acquire(timeout=60)
+    # the right password now, from an address of its own: refused, never checked
+    with pytest.raises(SignInRefused, match="too many sign-ins for this user name") as caught:
+        sign_in(policy, throttle, "ivy", PASSWORD, "192.0.2.200")
+    assert (caught.value.throttled, caught.value.limit) == (True, Limit.NAME)
+    assert caught.value.wait == policy.signin.delay_seconds  # if the five in flight fail
+    go.set()
+    for thread in threads:
+        thread.join(60)
+    assert PASSWORD not in checked
+    assert len(checked) == 5
+    assert sorted(isinstance(r, SignInRefused) and r.throttled for r in results) == (
+        [False] * 5 + [True] * 14)
+    with pytest.raises(SignInRefused, match="too many sign-ins"):  # the five failed: a pause
+        sign_in(policy, throttle, "ivy", PASSWORD, "192.0.2.200")
+    now[0] += policy.signin.delay_seconds
+    assert sign_in(policy, throttle, "ivy", PASSWORD, "192.0.2.200").user == "ivy"
+
+
+def _refusal(attempt: Callable[[], object]) -> object:
+    try:
+        return attempt()
+    except SignInRefused as e:
+        return e
+
+
+def test_in_a_shuffled_burst_the_right_password_wins_only_if_it_was_checked(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = _count_checks(monkeypatch)
+    throttle = Throttle(clock=lambda: 1000.0)
+    passwords = [f"wrong-{i}" for i in range(19)] + [PASSWORD]
+    random.Random(13).shuffle(passwords)
+    results = _burst([lambda i=i, pw=pw: sign_in(policy, throttle, "ivy", pw, _address(i))
+                      for i, pw in enumerate(passwords)])
+    assert len(checked) <= policy.signin.max_failures
+    signed_in = [r for r in results if not isinstance(r, SignInRefused)]
+    assert len(signed_in) == (1 if PASSWORD in checked else 0)
+
+
+def test_one_address_is_limited_whatever_names_it_tries(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [0.0]
+    strict = dataclasses.replace(policy, signin=SignInLimits(
+        max_failures=5, max_client_failures=3, delay_seconds=10, window_seconds=100))
+    throttle = Throttle(clock=lambda: now[0])
+    bot = "198.51.100.9"
+    for i in range(3):
+        with pytest.raises(SignInRefused, match="wrong user name or password") as caught:
+            sign_in(strict, throttle, f"guess-{i}", "whatever", bot)
+    assert (caught.value.throttled, caught.value.limit, caught.value.wait) == (
+        False, Limit.CLIENT, 10.0)
+    # the address waits now, for every name, and even the right password goes unchecked
+    checked = _count_checks(monkeypatch)
+    with pytest.raises(SignInRefused, match="too many failed sign-ins from this address") \
+            as caught:
+        sign_in(strict, throttle, "ivy", PASSWORD, bot)
+    assert (caught.value.throttled, caught.value.limit, caught.value.wait) == (
+        True, Limit.CLIENT, 10.0)
+    assert checked == []
+    # another address is not held back, and the names the first one tried do not wait
+    assert sign_in(strict, throttle, "ivy", PASSWORD, "198.51.100.10").user == "ivy"
+    assert throttle.wait("guess-0") == 0.0
+    assert throttle.client_wait(bot) == 10.0
+    now[0] = 10.0
+    # a success from the address clears the name's failures, not the address's
+    assert sign_in(strict, throttle, "ivy", PASSWORD, bot).user == "ivy"
+    with pytest.raises(SignInRefused) as caught:
+        sign_in(strict, throttle, "ivy", "wrong", bot)
+    assert (caught.value.limit, caught.value.wait) == (Limit.CLIENT, 20.0)
+    assert throttle.wait("ivy") == 0.0
+
+
+def test_one_address_has_one_check_at_a_time(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go = threading.Event()
+    checked = _count_checks(monkeypatch, hold=lambda password: password == "held", go=go)
+    throttle = Throttle(clock=lambda: 0.0)
+    first = threading.Thread(target=lambda: _refusal(
+        lambda: sign_in(policy, throttle, "nobody", "held", "2001:db8::1")))
+    first.start()
+    deadline = time.monotonic() + 60
+    while "held" not in checked and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for same in ("2001:db8::2", "2001:db8::ffff:0:3"):  # one /64 is one client
+        with pytest.raises(SignInRefused, match="from this address at once") as caught:
+            sign_in(policy, throttle, "ivy", PASSWORD, same)
+        assert (caught.value.throttled, caught.value.limit) == (True, Limit.CLIENT)
+        assert caught.value.wait >= 1
+    assert sign_in(policy, throttle, "ivy", PASSWORD, "2001:db8:1::1").user == "ivy"
+    go.set()
+    first.join(60)
+    assert sign_in(policy, throttle, "ivy", PASSWORD, "2001:db8::2").user == "ivy"
+    assert checked == ["held", PASSWORD, PASSWORD]
+
+
+def test_a_full_queue_refuses_at_once_and_counts_no_failure(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "MAX_QUEUED_CHECKS", 1)
+    go = threading.Event()
+    checked = _count_checks(monkeypatch, hold=lambda password: password.startswith("held"),
+                            go=go)
+    one_try = dataclasses.replace(policy, signin=SignInLimits(max_failures=1))
+    throttle = Throttle(clock=lambda: 0.0)
+    results: list[object] = []
+
+    def attempt(name: str, password: str, client: str) -> threading.Thread:
+        thread = threading.Thread(target=lambda: results.append(
+            _refusal(lambda: sign_in(one_try, throttle, name, password, client))))
+        thread.start()
+        return thread
+
+    running = [attempt(f"bot-{i}", f"held-{i}", f"203.0.113.{i}") for i in (1, 2)]
+    deadline = time.monotonic() + 60
+    while len(checked) < 2 and time.monotonic() < deadline:  # both slots are taken
+        time.sleep(0.01)
+    waiting = [attempt("bot-3", "held-3", "203.0.113.3"), attempt("ivy", PASSWORD, "192.0.2.9")]
+    while not any(isinstance(r, SignInRefused) and r.throttled for r in results):
+        assert time.monotonic() < deadline, "nobody was refused"
+        time.sleep(0.01)
+    (busy,) = [r for r in results if isinstance(r, SignInRefused)]
+    assert busy.limit is Limit.SERVER
+    assert busy.wait >= 1
+    go.set()
+    for thread in running + waiting:
+        thread.join(60)
+    assert len(checked) == 3
+    # the refused attempt was never checked, so it counts for nothing: with one failure
+    # allowed, ivy (or bot-3) may still sign in at once
+    assert sign_in(one_try, throttle, "ivy", PASSWORD, "192.0.2.9").user == "ivy"
+    assert throttle.client_wait("192.0.2.9") == throttle.client_wait("203.0.113.3") == 0.0
+
+
+def test_a_flood_from_one_address_does_not_delay_a_sign_in_from_another(
+    policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    throttles = [Throttle(clock=lambda: 0.0)]
+    flooding = threading.Event()
+    real = auth.verify_password
+
+    def watched(password: str, hashed: str) -> bool:
+        if password == "guess":
+            flooding.set()
+        return real(password, hashed)
+
+    monkeypatch.setattr(auth, "verify_password", watched)
+
+    def real_user() -> float:
+        started = time.perf_counter()
+        assert sign_in(policy, throttles[-1], "ada", PASSWORD, "192.0.2.10").user == "ada"
+        return time.perf_counter() - started
+
+    alone = statistics.median(real_user() for _ in range(3))
+    flooded = []
+    for flood in range(3):
+        flooding.clear()
+        start = threading.Barrier(41)
+        throttle = Throttle(clock=lambda: 0.0)  # a fresh one: no pause from earlier floods
+        throttles.append(throttle)
+
+        def bot(i: int, flood: int = flood, throttle: Throttle = throttle,
+                start: threading.Barrier = start) -> None:
+            start.wait()
+            _refusal(lambda: sign_in(policy, throttle, f"bot-{flood}-{i}", "guess",
+                                     "203.0.113.66"))
+
+        bots = [threading.Thread(target=bot, args=(i,)) for i in range(40)]
+        for thread in bots:
+            thread.start()
+        start.wait()
+        assert flooding.wait(60), "no check of the flood began"  # now the real user
+        flooded.append(real_user())
+        for thread in bots:
+            thread.join(60)
+    # measured against itself in the same run: a queue shared with the flood would make
+    # this about 20 (40 checks, two at a time)
+    ratio = statistics.median(flooded) / alone
+    assert ratio < 4, (alone, flooded)
+
+
+def test_every_audit_line_names_the_client_address(
+    policy: Policy, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="chainrisk.access")
+    throttle = Throttle(clock=lambda: 0.0)
+    one_try = dataclasses.replace(policy, signin=SignInLimits(max_failures=1))
+    sign_in(one_try, throttle, " Ivy ", PASSWORD, "192.0.2.7")
+    for name, password, client in [("ivy", "wrong-one", "192.0.2.7"),
+                                   ("ivy", PASSWORD, "::ffff:192.0.2.8"),
+                                   ("nobody", PASSWORD, None),
+                                   (PASSWORD, "typed-into-the-name-box", "2001:db8::9"),
+                                   ("ada", "wrong-two", "forged\naddress")]:
+        with pytest.raises(SignInRefused):
+            sign_in(one_try, throttle, name, password, client)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "chainrisk.access"]
+    # exactly these words: no password, no session id, nothing a client could inject
+    assert lines == [
+        ("INFO", "signed in: 'ivy' (password) from client 192.0.2.7"),
+        ("WARNING", "sign-in refused for 'ivy' from client 192.0.2.7"),
+        ("WARNING", "sign-in throttled for 'ivy' from client 192.0.2.8: the user name waits "
+                    "30 s"),
+        ("WARNING", "sign-in refused for an unknown user name from client unknown"),
+        ("WARNING", "sign-in refused for an unknown user name from client 2001:db8::9"),
+        ("WARNING", "sign-in refused for 'ada' from client unknown"),
+    ]
 
 
 # ---------------------------------------------------------------------- files

@@ -12,16 +12,26 @@ server-wide :class:`~chainrisk.auth.Throttle`) or through Streamlit's OIDC login
 user's name, in an object a browser cannot forge (widgets send plain values); the
 grant is derived from the policy file on every rerun, so an edit of the policy takes
 effect at once. Passwords are never stored, shown or logged.
+
+Every sign-in, refusal, pause and sign-out goes to the audit trail with the client's
+address (:func:`session_client`): the TCP peer of the session's connection, or the
+address named in ``X-Forwarded-For`` when the peer is a proxy listed in
+``$CHAINRISK_TRUSTED_PROXIES`` (default: none is trusted); "unknown" when there is no
+connection (AppTest). Session ids are never written.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import logging
 import math
 import os
+import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +39,30 @@ import streamlit as st
 from streamlit import config
 
 from chainrisk.auth import (
+    AUDIT,
     MAX_PASSWORD_CHARS,
     OPEN,
     POLICY_ENV,
     Grant,
+    Limit,
     Policy,
     PolicyError,
     SignInRefused,
     Throttle,
+    client_label,
     load_policy,
     sign_in,
 )
 from chainrisk.errors import AccessDenied
-from chainrisk.ui import NO_AUTH_ENV, is_loopback
+from chainrisk.ui import NO_AUTH_ENV, TRUSTED_PROXIES_ENV, is_loopback
 from chainrisk.ui.i18n import Tr
 
 USER = "_chainrisk_user"  # session state: SignedIn, set only by a successful sign-in
 KEEP_ON_SIGN_OUT = ("lang",)
 
-log = logging.getLogger(__name__)
+log = AUDIT  # chainrisk.auth writes sign-ins and refusals to it; sign-outs are written here
+_WAIT_WORDS = {Limit.NAME: "signin.wait", Limit.CLIENT: "signin.client_wait",
+               Limit.SERVER: "signin.busy"}
 
 
 class _AuditTrail(logging.Handler):
@@ -116,6 +131,143 @@ def policy() -> Policy | None:
 def throttle(path: str) -> Throttle:
     """Return the failed sign-ins of the policy at ``path`` (one for the whole server)."""
     return Throttle()
+
+
+# ---------------------------------------------------------------------- client address
+
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_FORWARDED_FOR = "x-forwarded-for"
+# Streamlit's server (uvicorn) reads X-Forwarded-For itself for peers in this variable
+_UVICORN_TRUSTED_ENV = "FORWARDED_ALLOW_IPS"
+
+
+def _address(text: str | None) -> _Address | None:
+    """Return the IP address in ``text`` (a port or brackets dropped), or None."""
+    if not isinstance(text, str) or not text:
+        return None
+    text = text.strip()
+    if m := re.fullmatch(r"\[([0-9A-Fa-f:.]+)\](?::\d+)?", text):
+        text = m[1]
+    elif re.fullmatch(r"[0-9.]+:\d+", text):
+        text = text.rsplit(":", 1)[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+@cache
+def trusted_proxies(text: str) -> tuple[_Network, ...]:
+    """Return the proxy addresses and networks in ``text`` (commas or spaces between them).
+
+    An entry that is neither is left out, with a warning in the server's log.
+
+    >>> [str(n) for n in trusted_proxies("127.0.0.1, 10.0.0.0/8 ::1 nonsense")]
+    ['127.0.0.1/32', '10.0.0.0/8', '::1/128']
+    """
+    networks = []
+    for entry in re.split(r"[\s,]+", text.strip()):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            log.warning("%s: %r is not an IP address or network; it is ignored",
+                        TRUSTED_PROXIES_ENV, entry[:60])
+    return tuple(networks)
+
+
+def client_address(peer: str | None, forwarded: Sequence[str],
+                   trusted: Iterable[_Network]) -> str | None:
+    """Return the address a request comes from: ``peer``, or a forwarded one via trusted proxies.
+
+    ``forwarded`` holds the hops of ``X-Forwarded-For`` in order, the client's first:
+    each proxy appends the address it was reached from. They are read from the right
+    while the address reached so far is a trusted proxy; the first one that is not is
+    the client. Nothing is trusted by default, so a header sent by the client itself
+    changes nothing; a malformed hop ends the walk at the last proxy. None: no peer.
+
+    >>> proxies = trusted_proxies("127.0.0.1, 10.0.0.0/8")
+    >>> client_address("127.0.0.1", ["203.0.113.9", "10.1.2.3"], proxies)
+    '203.0.113.9'
+    >>> client_address("127.0.0.1", ["6.6.6.6", "203.0.113.9"], proxies)  # 6.6.6.6 is made up
+    '203.0.113.9'
+    >>> client_address("198.51.100.7", ["203.0.113.9"], proxies)  # not a proxy: not believed
+    '198.51.100.7'
+    >>> client_address("127.0.0.1", ["203.0.113.9"], ()), client_address(None, [], proxies)
+    ('127.0.0.1', None)
+    """
+    current = _address(peer)
+    if current is None:
+        return None
+    networks = tuple(trusted)
+    for hop in reversed(forwarded):
+        if not any(current in net for net in networks):
+            break
+        previous = _address(hop)
+        if previous is None:
+            break
+        current = previous
+    return str(current)
+
+
+def _connection() -> tuple[str | None, list[str]]:
+    """Return this session's TCP peer and the hops of its X-Forwarded-For headers."""
+    peer: str | None = None
+    headers: list[tuple[str, str]] = []
+    try:
+        # the raw peer: st.context.ip_address says None for a loopback peer
+        from streamlit.runtime import get_instance
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        client = get_instance().get_client(ctx.session_id) if ctx is not None else None
+        context = client.client_context if client is not None else None
+        if context is not None:
+            peer, headers = context.remote_ip, list(context.headers)
+            if not isinstance(peer, str):  # AppTest's runtime is a mock: no connection
+                return None, []
+    except Exception:  # no runtime (AppTest), or Streamlit's internals moved: the public API
+        try:
+            peer = st.context.ip_address
+            headers = [(_FORWARDED_FOR, v) for v in st.context.headers.get_all(_FORWARDED_FOR)]
+        except Exception:
+            return None, []
+    hops = [hop.strip() for name, value in headers
+            if isinstance(name, str) and isinstance(value, str)
+            and name.lower() == _FORWARDED_FOR for hop in value.split(",")]
+    return peer, hops
+
+
+def tcp_peer(peer: str | None, hops: Sequence[str]) -> str | None:
+    """Return the TCP peer of a connection whose peer the server says is ``peer``.
+
+    Streamlit's server (uvicorn) itself replaces the peer by an address from
+    ``X-Forwarded-For`` when the peer is one it trusts ($FORWARDED_ALLOW_IPS, by default
+    the loopback address), so a client on loopback could pose as any address. A peer
+    that is one of the hops was replaced that way: the real peer is then the address
+    uvicorn trusts (None when that is not one address).
+
+    >>> tcp_peer("203.0.113.9", ["203.0.113.9"]), tcp_peer("192.0.2.1", ["203.0.113.9"])
+    ('127.0.0.1', '192.0.2.1')
+    """
+    seen = _address(peer)
+    if seen is None or seen not in {_address(h) for h in hops}:
+        return peer
+    allowed = os.environ.get(_UVICORN_TRUSTED_ENV, "127.0.0.1").split(",")[0].strip()
+    real = _address(allowed)
+    return None if real is None else str(real)
+
+
+def session_client() -> str | None:
+    """Return the address this session's requests come from (None: unknown)."""
+    peer, hops = _connection()
+    return client_address(tcp_peer(peer, hops), hops,
+                          trusted_proxies(os.environ.get(TRUSTED_PROXIES_ENV, "")))
 
 
 def _exposed_address() -> str | None:
@@ -196,18 +348,14 @@ def _password_form(tr: Tr, pol: Policy) -> None:
         return
     try:
         with st.spinner(tr("signin.checking")):
-            grant = sign_in(pol, throttle(path), name, password)
+            # sign_in writes the audit line, refusals included, with the address
+            grant = sign_in(pol, throttle(path), name, password, session_client())
     except SignInRefused as e:
-        account = pol.account(name)
-        # the name only when it is an account: a password typed into the name box stays out
-        log.warning("sign-in refused for %s", repr(account.name) if account else
-                    "an unknown user name")
         message = "" if e.throttled else tr("signin.failed")
         if e.wait > 0:
-            message += " " + tr("signin.wait", seconds=math.ceil(e.wait))
+            message += " " + tr(_WAIT_WORDS[e.limit], seconds=math.ceil(e.wait))
         st.error(message.strip())
         return
-    log.info("signed in: %r (password)", grant.user)
     st.session_state[USER] = SignedIn(str(grant.user))
     st.rerun()
 
@@ -249,7 +397,8 @@ def sign_out() -> None:
     who = st.session_state.get(USER)
     st.session_state.clear()
     st.session_state.update(kept)
-    log.info("signed out: %r", who.name if isinstance(who, SignedIn) else "OIDC user")
+    log.info("signed out: %r from client %s",
+             who.name if isinstance(who, SignedIn) else "OIDC user", client_label(session_client()))
     if oidc:
         st.logout()  # clears the identity cookie and starts a new session
         st.stop()

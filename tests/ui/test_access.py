@@ -10,7 +10,9 @@ the rendered page, the session, a download, a what-if.
 from __future__ import annotations
 
 import io
+import ipaddress
 import logging
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -505,3 +507,111 @@ def test_an_edit_of_the_policy_takes_effect_at_once(make_app: AppFactory, policy
     _ok(at.run())
     assert [t.value for t in at.title] == ["Sign in"]
     assert access.USER not in at.session_state
+
+
+# ---------------------------------------------------------------------- client address, audit
+
+
+AUDIT_LINE = r"^\S+ \S+ chainrisk access: {}$"  # the time, then exactly these words
+
+
+def _audit_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if " chainrisk access: " in line]
+
+
+def test_the_audit_trail_names_the_client_even_when_there_is_none(
+    make_app: AppFactory, policy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at = make_app(policy=policy)
+    capsys.readouterr()
+    _sign_in(at, "ivy", "not-her-password")
+    _sign_in(at, "ivy", IVY_PASSWORD)  # AppTest has no connection: the client is unknown
+    assert at.title[0].value == "Integrated circuits — overview"
+    at.button(key="account_sign_out").click()
+    _ok(at.run())
+    lines = _audit_lines(capsys.readouterr().err)
+    expected = ["sign-in refused for 'ivy' from client unknown",
+                "signed in: 'ivy' (password) from client unknown",
+                "signed out: 'ivy' from client unknown"]
+    assert len(lines) == len(expected), lines
+    for line, words in zip(lines, expected, strict=True):
+        assert re.match(AUDIT_LINE.format(re.escape(words)), line), line
+
+
+def test_the_audit_trail_names_the_connection_s_address(
+    make_app: AppFactory, policy: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    at = make_app(policy=policy)
+    # a browser at 203.0.113.5 behind the proxy at 10.0.0.2, which appends what it saw
+    monkeypatch.setattr(access, "_connection",
+                        lambda: ("10.0.0.2", ["198.51.100.66", "203.0.113.5"]))
+    capsys.readouterr()
+    _sign_in(at, "ivy", "not-her-password")  # the proxy is not trusted: its address counts
+    monkeypatch.setenv("CHAINRISK_TRUSTED_PROXIES", "10.0.0.0/24")
+    _sign_in(at, "ivy", IVY_PASSWORD)
+    assert at.title[0].value == "Integrated circuits — overview"
+    lines = _audit_lines(capsys.readouterr().err)
+    assert [line.split(" chainrisk access: ")[1] for line in lines] == [
+        "sign-in refused for 'ivy' from client 10.0.0.2",
+        "signed in: 'ivy' (password) from client 203.0.113.5",  # not the forged 198.51.100.66
+    ]
+
+
+def test_too_many_attempts_from_one_address_pause_it(
+    make_app: AppFactory, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = policy.read_text(encoding="utf-8").replace(
+        "max_failures = 2", "max_failures = 5\nmax_client_failures = 2")
+    policy.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(access, "_connection", lambda: ("198.51.100.9", []))
+    at = make_app(policy=policy)
+    _sign_in(at, "nobody", "guess-one")
+    _sign_in(at, "somebody", "guess-two")
+    assert _errors(at)[0].endswith("Too many sign-in attempts from your address: try again "
+                                   "in 60 s.")
+    _sign_in(at, "ivy", IVY_PASSWORD)  # even the right password waits, unchecked
+    assert _errors(at) == ["Too many sign-in attempts from your address: try again in 60 s."]
+    monkeypatch.setattr(access, "_connection", lambda: ("198.51.100.10", []))
+    _sign_in(at, "ivy", IVY_PASSWORD)  # from another address
+    assert at.title[0].value == "Integrated circuits — overview"
+
+
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxies = access.trusted_proxies("127.0.0.1, 10.0.0.0/8, ::1")
+    hops = ["198.51.100.66", "203.0.113.5"]
+    assert access.client_address("127.0.0.1", hops, proxies) == "203.0.113.5"
+    assert access.client_address("127.0.0.1", hops, ()) == "127.0.0.1"  # the default
+    assert access.client_address("192.0.2.1", hops, proxies) == "192.0.2.1"
+    # every hop a proxy: the first; a malformed hop ends the walk at the last proxy
+    assert access.client_address("::1", ["10.1.1.1", "10.2.2.2"], proxies) == "10.1.1.1"
+    assert access.client_address("127.0.0.1", ["203.0.113.5", "junk"], proxies) == \
+        "127.0.0.1"
+    assert access.client_address("127.0.0.1", ["[2001:db8::5]:443"], proxies) == "2001:db8::5"
+    assert access.client_address("127.0.0.1", ["203.0.113.5:61000"], proxies) == "203.0.113.5"
+    assert access.client_address("::ffff:127.0.0.1", hops, proxies) == "203.0.113.5"
+    assert access.client_address(None, hops, proxies) is None
+    assert access.client_address("", [], proxies) is None
+    # uvicorn, under Streamlit, already replaced a loopback peer by a forwarded address:
+    # without trusted proxies that is undone, so a local client cannot pick its address
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    assert access.tcp_peer("203.0.113.5", hops) == "127.0.0.1"
+    assert access.tcp_peer("203.0.113.5", []) == "203.0.113.5"
+    assert access.tcp_peer("192.0.2.1", hops) == "192.0.2.1"
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    assert access.tcp_peer("203.0.113.5", hops) is None
+
+
+def test_an_unusable_trusted_proxy_is_ignored_and_said(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    access.trusted_proxies.cache_clear()  # read once per value: said once per value
+    assert access.trusted_proxies("10.0.0.1 proxy.example.org 10.0.0.0/33") == (
+        ipaddress.ip_network("10.0.0.1/32"),)
+    assert [r.getMessage() for r in caplog.records] == [
+        "CHAINRISK_TRUSTED_PROXIES: 'proxy.example.org' is not an IP address or network; it "
+        "is ignored",
+        "CHAINRISK_TRUSTED_PROXIES: '10.0.0.0/33' is not an IP address or network; it is "
+        "ignored",
+    ]
