@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import yaml
 from platformdirs import user_data_dir
 
-from chainrisk import __version__
+from chainrisk import __version__, chainview
 from chainrisk.errors import (
     AnalysisTimeout,
     ChainriskError,
@@ -32,7 +32,7 @@ from chainrisk.errors import (
     UsageError,
     ValidationFailed,
 )
-from chainrisk.graph import DependencyGraph, Kind
+from chainrisk.graph import DependencyGraph
 from chainrisk.ingest.csvfile import DEFAULT_ENCODING
 from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.report import LoadReport
@@ -342,7 +342,8 @@ def cmd_spof(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
             return 0
         else:
-            targets = service.chain_targets(args.chain)
+            targets = service.chain_targets(
+                service.chain_id(args.chain) if args.chain else None)
         if args.format == "json":
             data: dict[str, Any] = {"nodes": {t: result.spof(t) for t in sorted(targets)}}
             if args.explain:
@@ -442,6 +443,7 @@ def cmd_rank(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Rank firms, regions and components of a chain by criticality."""
     service = RiskService.open(args.store)
     try:
+        args.chain = service.chain_id(args.chain)
         ranking = service.rank(args.chain, kind=args.kind, weights=_read_weights(args))
         if args.write_back:
             _write_back(service, ranking, err)
@@ -469,13 +471,14 @@ def cmd_rank(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     out.write(f"chain {ranking.chain}: {len(ranking.targets)} targets; weights "
               + ", ".join(f"{k} {v:g}" for k, v in ranking.weights.items()) + "\n")
-    out.write(f"{'#':>4} {'id':<32} {'score':>6} {'targets':>7} {'nodes':>6} {'sole':>5} "
-              f"{'output':>7} {'HHI':>6}  structural\n")
+    out.write(f"{'#':>4} {'id':<32} {'role':<12} {'SPOF':<4} {'score':>6} {'targets':>7} "
+              f"{'nodes':>6} {'sole':>5} {'output':>7} {'HHI':>6}  structural\n")
     for r in rows:
         lost = "   n/a" if r.output_lost is None else f"{r.output_lost:6.1%}"
         flags = ("articulation " if r.articulation_point else "") + (
             f"betweenness {r.betweenness:.3f}" if r.betweenness else "")
-        out.write(f"{r.rank:>4} {r.id:<32} {r.score:6.3f} {r.targets_lost:>7} "
+        out.write(f"{r.rank:>4} {r.id:<32} {r.role:<12} {'yes' if r.spof else '':<4} "
+                  f"{r.score:6.3f} {r.targets_lost:>7} "
                   f"{r.nodes_lost:>6} {r.sole_source_links:>5} {lost:>7} "
                   f"{r.concentration:6.0f}  {flags}\n")
     return 0
@@ -549,18 +552,12 @@ def cmd_concentration(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     try:
         result = service.concentration()
         graph = service.graph()
+        rows = sorted(result.rows, key=lambda r: (-r.hhi_country, r.id))
+        if args.chain:
+            rows = list(chainview.concentration_rows(
+                service.chain_data(service.chain_id(args.chain))))
     finally:
         service.close()
-    rows = list(result.rows)
-    if args.chain:
-        if args.chain not in graph.chains:
-            raise UsageError(f"unknown chain {args.chain!r}; chains: {', '.join(graph.chains)}")
-        in_chain = {
-            graph.ids[v] for v in graph.real_nodes()
-            if graph.kind[v] == Kind.COMPONENT and args.chain in graph.component_chains(v)
-        }
-        rows = [r for r in rows if r.id in in_chain]
-    rows.sort(key=lambda r: (-r.hhi_country, r.id))
     if args.format == "json":
         out.write(json.dumps({"components": [vars(r) | {"band": r.band} for r in rows],
                               "without_producers": list(result.without_producers)},
@@ -574,11 +571,51 @@ def cmd_concentration(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     out.write(f"{'component':<36} {'HHI firm':>8} {'country':>8} {'band':<14} "
               f"{'top country':<16} {'foreign':>7} {'>65%':>5}\n")
     for r in rows:
+        country = chainview.name_by_id(graph, r.top_country, "en") or r.top_country
         out.write(f"{r.id:<36} {r.hhi_firm:8.0f} {r.hhi_country:8.0f} {r.band:<14} "
-                  f"{r.top_country + f' {r.top_country_share:.0%}':<16} {r.foreign_share:7.0%} "
+                  f"{country + f' {r.top_country_share:.0%}':<16} {r.foreign_share:7.0%} "
                   f"{'yes' if r.region_over_65 else '':>5}\n")
     if result.without_producers:
         out.write(f"no producer data: {', '.join(result.without_producers)}\n")
+    return 0
+
+
+def cmd_overview(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Show a chain's headline figures and its single points of failure (the app's overview)."""
+    service = RiskService.open(args.store)
+    try:
+        args.chain = service.chain_id(args.chain)  # an id, a name or a Chinese name
+        data = service.chain_data(args.chain)
+        head = chainview.headline(data)
+        spofs = chainview.chain_spofs(data)
+    finally:
+        service.close()
+    graph = data.graph
+    if args.format == "json":
+        figures = {k: getattr(head, k) for k in head.__dataclass_fields__}
+        figures |= {"spof_inside": head.spof_inside, "over_65_share": head.over_65_share}
+        out.write(json.dumps({
+            "chain": args.chain, "headline": figures,
+            "spofs": [{"id": s.id, "kind": s.kind, "member": s.member, "role": s.role,
+                       "targets": list(s.targets)} for s in spofs],
+        }, ensure_ascii=False, indent=1) + "\n")
+        return 0
+    foreign = "n/a" if head.foreign_share is None else f"{head.foreign_share:.0%}"
+    over = "n/a" if head.over_65_share is None else f"{head.over_65_share:.0%}"
+    out.write(
+        f"chain {args.chain}: {head.firms} firms ({head.producers} producers, {head.leaders} "
+        f"leaders, {head.distributors} traders; {head.customers} outside customers not "
+        f"counted), {head.components} components, {head.countries} countries\n"
+        f"{head.spofs} single points of failure ({head.spof_firms} firms, "
+        f"{head.spof_components} components, {head.spof_regions} regions; "
+        f"{head.spof_inside} in the chain, {head.spof_outside} outside it) "
+        f"of {head.targets} targets\n"
+        f"inputs over 65 % in one country: {head.over_65} of {head.with_producers} ({over}); "
+        f"foreign share of supply: {foreign}\n")
+    for s in spofs[: args.top] if args.top else spofs:
+        where = "" if s.member else "  (outside the chain)"
+        out.write(f"  {s.id:<36} {_names(graph, s.id)}: stops {len(s.targets)} target(s)"
+                  f"{where}\n")
     return 0
 
 
@@ -637,7 +674,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         disrupt = _scenario_ids(args)
         scenario = service.simulate(disrupt) if disrupt else None
-        tables = build_tables(service, args.chain, scenario=scenario)
+        tables = build_tables(service, service.chain_id(args.chain), scenario=scenario,
+                              lang=args.lang)
     finally:
         service.close()
     out.write(f"wrote {export(tables, Path(args.out), lang=args.lang)}\n")
@@ -896,6 +934,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_concentration)
 
     p = sub.add_parser(
+        "overview",
+        help="a chain's headline figures and every single point of failure",
+        description="The figures of the app's overview: the chain's firms (producers, "
+        "leaders, traders; outside customers apart), components, countries, and its single "
+        "points of failure (nodes whose loss alone stops a chain target other than "
+        "themselves, in the chain or outside it).",
+    )
+    p.add_argument("--chain", metavar="ID", required=True, help="the chain")
+    p.add_argument("--top", type=int, default=0, metavar="N",
+                   help="list only the first N single points of failure (table)")
+    p.add_argument("--format", choices=["table", "json"], default="table",
+                   help="output format")
+    p.set_defaults(func=cmd_overview)
+
+    p = sub.add_parser(
         "structure",
         help="structural views: articulation points, bridges, dominators, betweenness",
         description="Classic graph measures of the supply network, labelled as "
@@ -922,7 +975,8 @@ def build_parser() -> argparse.ArgumentParser:
         "ui",
         help="start the app for chain chiefs in the browser",
         description="Serve the Streamlit app (overview, chain map, explorer, rankings, "
-        "what-if, concentration, data) until Ctrl+C. Bound to the loopback address by "
+        "what-if, concentration, data) until Ctrl+C or SIGTERM, which stop the server too. "
+        "Bound to the loopback address by "
         "default, so only this machine can open it; nothing is fetched from the internet. "
         "Any other address needs an access policy (--policy): users sign in and see only "
         "their chains. 'chainrisk ui hash-password' makes the password hashes it holds.",

@@ -21,9 +21,11 @@ from typing import Any
 from chainrisk.analysis.cascade import CascadeResult, simulate
 from chainrisk.analysis.concentration import ConcentrationResult, concentration
 from chainrisk.analysis.deadline import Deadline
+from chainrisk.analysis.members import ChainMembers, chain_members
 from chainrisk.analysis.ranking import Ranking, rank
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
 from chainrisk.analysis.structure import StructureResult, structure
+from chainrisk.chainview import ChainData
 from chainrisk.errors import UsageError
 from chainrisk.graph import DependencyGraph
 from chainrisk.limits import current as current_limits
@@ -43,6 +45,8 @@ class RiskService:
         self._version: int | None = None
         self._graph: DependencyGraph | None = None
         self._cache: dict[str, Any] = {}
+        # what the graph alone decides (a chain's members): no analysis, no time limit
+        self._members: dict[str, ChainMembers] = {}
 
     @classmethod
     def open(cls, url: str | None = None) -> RiskService:
@@ -82,7 +86,7 @@ class RiskService:
                 tables, home_country=self.home_country())
 
         version, graph = self.store.snapshot(read)
-        self._version, self._graph, self._cache = version, graph, {}
+        self._version, self._graph, self._cache, self._members = version, graph, {}, {}
         return graph
 
     def spof(self) -> SpofResult:
@@ -130,11 +134,14 @@ class RiskService:
         *,
         kind: str | None = None,
         weights: Mapping[str, float] | None = None,
+        visible: frozenset[int] | None = None,
     ) -> Ranking:
-        """Return the criticality ranking of ``chain`` (one kind, or all)."""
+        """Return the criticality ranking of ``chain`` (one kind, or all), counted inside
+        the chain and, when ``visible`` is given, inside those nodes too."""
         graph = self.graph()
-        self.chain_targets(chain)  # a clear error for an unknown chain
-        key = f"rank:{chain}:{kind}:{sorted((weights or {}).items())}"
+        members = self.members(chain)  # a clear error for an unknown chain
+        seen = "all" if visible is None else hash(visible)
+        key = f"rank:{chain}:{kind}:{sorted((weights or {}).items())}:{seen}"
         result = self._cached(key, graph)
         if result is None:
             # one limit for the whole call, the analyses the ranking needs included
@@ -143,23 +150,46 @@ class RiskService:
                 result = rank(graph, chain, kind=kind, weights=weights,
                               spof=self._spof(graph, deadline),
                               conc=self._concentration(graph, deadline),
-                              struct=self._structure(graph, deadline), deadline=deadline)
+                              struct=self._structure(graph, deadline), deadline=deadline,
+                              members=members, visible=visible)
             except ValueError as e:
                 raise UsageError(str(e)) from e
             self._keep(key, graph, result)
         assert isinstance(result, Ranking)
         return result
 
+    def members(self, chain: str) -> ChainMembers:
+        """Return the members of ``chain`` by role (UsageError for an unknown chain)."""
+        graph = self.graph()
+        self.chain_targets(chain)
+        if chain not in self._members or graph is not self._graph:
+            members = chain_members(graph, chain)
+            if graph is not self._graph:
+                return members
+            self._members[chain] = members
+        return self._members[chain]
+
+    def chain_data(self, chain: str, visible: frozenset[int] | None = None) -> ChainData:
+        """Return what the chain views of ``chain`` read, within ``visible`` (None: all)."""
+        members = self.members(chain)
+        graph = self.graph()
+        if members is not self._members.get(chain):  # a load came in between
+            members = chain_members(graph, chain)
+        deadline = self.deadline(f"the figures of chain {chain!r}")
+        return ChainData(graph, self._spof(graph, deadline), self._concentration(graph, deadline),
+                         members, visible)
+
     def simulate(self, disrupt: Sequence[str]) -> CascadeResult:
         """Return the cascade of disrupting ``disrupt`` (ids, bare or qualified)."""
         if not disrupt:
-            raise UsageError("name at least one node to disrupt, e.g. --disrupt region:NL")
+            raise UsageError("name at least one node to disrupt, e.g. --disrupt region:NL",
+                             code="usage.nothing_disrupted")
         graph = self.graph()
         what = ", ".join(disrupt[:3]) + (" …" if len(disrupt) > 3 else "")
         try:
             return simulate(graph, disrupt, deadline=self.deadline(f"disrupting {what}"))
         except KeyError as e:
-            raise UsageError(str(e.args[0])) from e
+            raise UsageError(str(e.args[0]), **_node_error(e)) from e
 
     def resolve(self, ids: Sequence[str]) -> list[str]:
         """Return the qualified ids of ``ids`` (bare ids looked up as firm/region/component)."""
@@ -169,17 +199,48 @@ class RiskService:
         try:
             return [graph.ids[v] for v in resolve_disruption(graph, ids)]
         except KeyError as e:
-            raise UsageError(str(e.args[0])) from e
+            raise UsageError(str(e.args[0]), **_node_error(e)) from e
+
+    def chain_id(self, text: str) -> str:
+        """Return the id of the chain called ``text``: its id, name or Chinese name (width,
+        case and spaces aside); UsageError listing the chains when none or several match."""
+        from chainrisk.graph import name_key
+
+        graph = self.graph()
+        if text in graph.chains:
+            return text
+        key = name_key(text)
+        found = sorted(c for c, info in graph.chains.items()
+                       if key in {name_key(c), name_key(info.name), name_key(info.name_zh or "")})
+        if len(found) == 1:
+            return found[0]
+        known = ", ".join(f"{c} ({graph.chains[c].name})" for c in sorted(graph.chains))
+        if found:
+            raise UsageError(f"{text!r} names several chains ({', '.join(found)}); give its id",
+                             code="usage.ambiguous_chain",
+                             params={"chain": text, "matches": ", ".join(found)})
+        known = known or "none loaded"
+        raise UsageError(f"unknown chain {text!r}; chains in the store: {known}",
+                         code="usage.unknown_chain", params={"chain": text, "known": known})
 
     def chain_targets(self, chain: str | None = None) -> list[str]:
         """Return the targets (end products, then leader firms) of one chain or all chains."""
         graph = self.graph()
         if chain is not None and chain not in graph.chains:
             known = ", ".join(sorted(graph.chains)) or "none loaded"
-            raise UsageError(f"unknown chain {chain!r}; chains in the store: {known}")
+            raise UsageError(f"unknown chain {chain!r}; chains in the store: {known}",
+                             code="usage.unknown_chain", params={"chain": chain, "known": known})
         chains = [graph.chains[chain]] if chain else [graph.chains[c] for c in sorted(graph.chains)]
         seen: dict[str, None] = {}
         for info in chains:
             for v in info.targets:
                 seen.setdefault(graph.ids[v])
         return list(seen)
+
+
+def _node_error(e: KeyError) -> dict[str, Any]:
+    """Return the code and params of the UsageError for an id the graph does not hold."""
+    if len(e.args) < 3:
+        return {"code": "usage.unknown_node", "params": {"node": str(e.args[0])}}
+    code = "usage.ambiguous_node" if e.args[2] else "usage.unknown_node"
+    return {"code": code, "params": {"node": str(e.args[1])}}

@@ -204,7 +204,8 @@ def _component(
         top_country_share=countries[0][1],
         countries_to_75=to_75,
         region_over_65=countries[0][1] > OVER_65,
-        foreign_share=round(1.0 - domestic, 12) if home is not None else 1.0,
+        # max: a sum of weights a hair over 1 would give -0.0, shown as "-0%"
+        foreign_share=max(0.0, round(1.0 - domestic, 12)) if home is not None else 1.0,
         share_confidence=confidence,
         countries=tuple((graph.ids[c], s) for c, s in countries),
     )

@@ -29,9 +29,9 @@ Examples
 ...     "produces": [{"firm": "a", "component": "x"}, {"firm": "b", "component": "p"}],
 ...     "requires": [{"product": "p", "input": "x"}],
 ... })
->>> ranking = rank(g, "c", kind="firm")
+>>> ranking = rank(g, "c", kind="firm")  # a: outside the chain, its sole-source link too
 >>> [(r.id, r.targets_lost, r.sole_source_links) for r in ranking.rows]
-[('firm:a', 1, 1), ('firm:b', 1, 1)]
+[('firm:b', 1, 1), ('firm:a', 1, 0)]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import numpy as np
 from chainrisk.analysis.cascade import downstream_of, output_fractions_counted
 from chainrisk.analysis.concentration import ConcentrationResult, concentration
 from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
+from chainrisk.analysis.members import ChainMembers, chain_members, chain_spofs
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
 from chainrisk.analysis.structure import StructureResult, structure
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
@@ -85,6 +86,8 @@ class RankRow:
     concentration: float
     betweenness: float
     articulation_point: bool
+    role: str = "outside"  # members.ChainMembers.role: component, leader, producer, …
+    spof: bool = False  # its loss alone stops a chain target other than itself
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,8 +164,17 @@ def rank(
     cascade_limit: int | None = CASCADE_LIMIT,
     cascade_budget: int | None = CASCADE_BUDGET,
     deadline: Deadline | None = None,
+    members: ChainMembers | None = None,
+    visible: frozenset[int] | None = None,
 ) -> Ranking:
     """Return the criticality ranking of ``chain``'s firms, regions and components.
+
+    The candidates are the chain's members (:mod:`chainrisk.analysis.members`) and its
+    single points of failure outside them; the counts count inside the chain
+    (risk-model.md §5): ``targets_lost`` over its targets, ``nodes_lost`` over its firms
+    and components, ``sole_source_links`` over groups its members own. ``visible``
+    (node indices; None: all) restricts the candidates and every count further, so a
+    viewer's figures are the admin's recounted over what the viewer may see.
 
     ``kind`` keeps one kind only. ``cascade_limit`` bounds how many candidates get a
     capacity cascade for ``output_lost`` (the most critical by the other parts first),
@@ -181,20 +193,25 @@ def rank(
     struct = struct or structure(graph, deadline=deadline)
     dl = deadline.within("the ranking", graph)
     dl.check()
-    targets = graph.chains[chain].targets
+    members = members or chain_members(graph, chain)
+
+    def seen(v: int) -> bool:
+        return visible is None or v in visible
+
+    targets = tuple(t for t in graph.chains[chain].targets if seen(t))
     target_set = set(targets)
+    spofs = chain_spofs(graph, spof.sets, members, visible)
+    in_chain = members.nodes if visible is None else members.nodes & visible
+    counted = members.counted if visible is None else members.counted & visible
 
     nodes_lost: dict[int, int] = defaultdict(int)
     targets_lost: dict[int, int] = defaultdict(int)
-    counted = (Kind.FIRM, Kind.COMPONENT)
     node_kinds = graph.kind.tolist()
     work = 0
     next_check = CHECK_EVERY
-    for v in range(graph.n_nodes):
-        if node_kinds[v] == Kind.SITE:
-            continue
+    for v in counted | target_set:
         is_target = v in target_set
-        is_counted = node_kinds[v] in counted
+        is_counted = v in counted
         failing = spof.sets[v]
         if is_counted:
             for x in failing:
@@ -210,8 +227,12 @@ def rank(
     sole: dict[int, int] = defaultdict(int)
     supply_kinds = [int(GroupKind.BUYS), int(GroupKind.PRODUCERS), int(GroupKind.REQUIRES)]
     single = (np.diff(graph.member_ptr) == 1) & np.isin(graph.group_kind, supply_kinds)
-    for member in graph.members[graph.member_ptr[:-1][single]].tolist():
-        sole[graph.output_index(member)] += 1
+    single_groups = np.flatnonzero(single)
+    owners = graph.group_owner[single_groups].tolist()
+    for owner, member in zip(owners, graph.members[graph.member_ptr[single_groups]].tolist(),
+                             strict=True):
+        if owner in in_chain:
+            sole[graph.output_index(member)] += 1
 
     worst: dict[int, float] = defaultdict(float)
     lists = graph.lists
@@ -240,7 +261,7 @@ def rank(
                         worst[region] = hhi
 
     wanted = [int(KINDS[kind])] if kind else [int(k) for k in KINDS.values()]
-    candidates = [v for v in range(graph.n_nodes) if node_kinds[v] in wanted]
+    candidates = sorted(v for v in in_chain | set(spofs) if node_kinds[v] in wanted)
     n_targets = max(len(targets), 1)
     between = {graph.index[k]: v for k, v in struct.betweenness.items()}
     articulation = {graph.index[a] for a in struct.articulation_points}
@@ -312,6 +333,8 @@ def rank(
             concentration=worst[v],
             betweenness=between.get(v, 0.0),
             articulation_point=v in articulation,
+            role=members.role(v),
+            spof=v in spofs,
         )
         for i, v in enumerate(ranked)
     )

@@ -20,15 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chainrisk import chainview
 from chainrisk.analysis.cascade import CascadeResult
 from chainrisk.analysis.concentration import band
+from chainrisk.analysis.members import chain_members
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
 from chainrisk.service import RiskService
 from chainrisk.ui.neighbourhood import Adjacency, Neighbourhood, layered
 
 STAGES = ("upstream", "midstream", "downstream")
-KIND_NAMES = {Kind.REGION: "region", Kind.FIRM: "firm", Kind.COMPONENT: "component"}
-_KIND_NAME_OF = {int(k): name for k, name in KIND_NAMES.items()}
+KIND_NAMES = chainview.KIND_NAMES
 Visible = Collection[int] | None  # node indices the user may see; None: every node
 
 
@@ -36,142 +37,65 @@ def _shown(visible: Visible, v: int) -> bool:
     return visible is None or v in visible
 
 
-# ---------------------------------------------------------------------- names
+# ---------------------------------------------------------------------- names and members
+# One definition of names, members and single points of failure: chainrisk.chainview.
 
-
-def name_of(graph: DependencyGraph, v: int, lang: str) -> str:
-    """Return the name of node ``v`` in ``lang`` (the English name when no Chinese one)."""
-    v = graph.output_index(v)
-    zh = graph.names_zh[v]
-    if lang == "zh" and zh:
-        return zh
-    return graph.names[v] or graph.ids[v].split(":", 1)[-1]
-
-
-def name_by_id(graph: DependencyGraph, node_id: str, lang: str) -> str:
-    """Return the name of the node called ``node_id`` in ``lang`` ('' when unknown)."""
-    v = graph.index.get(node_id)
-    return name_of(graph, v, lang) if v is not None else ""
-
-
-def kind_of(graph: DependencyGraph, v: int) -> str:
-    """Return 'region', 'firm' or 'component'."""
-    return _KIND_NAME_OF.get(graph.kinds[graph.output_index(v)], "")
-
-
-def country_of_firm(graph: DependencyGraph, firm: int) -> int | None:
-    """Return the country node of a firm's HQ."""
-    region = graph.firm_region.get(firm)
-    return graph.country_of(region) if region is not None else None
-
-
-# ---------------------------------------------------------------------- chain membership
+name_of = chainview.name_of
+name_by_id = chainview.name_by_id
+kind_of = chainview.kind_of
+country_of_firm = chainview.country_of_firm
+producers = chainview.producers
 
 
 def chain_components(graph: DependencyGraph, chain: str) -> list[int]:
     """Return the component nodes of ``chain``, in index order."""
-    return [
-        v for v in graph.real_nodes()
-        if graph.kind[v] == Kind.COMPONENT and chain in graph.component_chains(v)
-    ]
-
-
-def producers(graph: DependencyGraph, component: int) -> list[tuple[int, int, float, float]]:
-    """Return (firm, place, share after the share rule, share given or NaN) per producer."""
-    out = []
-    for g in graph.groups(component):
-        if graph.group_kind[g] != GroupKind.PRODUCERS:
-            continue
-        for i in range(int(graph.member_ptr[g]), int(graph.member_ptr[g + 1])):
-            member = int(graph.members[i])
-            if graph.kind[member] == Kind.SITE:
-                firm, place = graph.site_of[member]
-            else:
-                firm, place = member, graph.firm_region[member]
-            out.append((firm, place, float(graph.weights[i]), float(graph.share_given[i])))
-    return out
+    return sorted(chain_members(graph, chain).components)
 
 
 def chain_firms(graph: DependencyGraph, chain: str) -> set[int]:
-    """Return the firms that make one of the chain's components, and its leader firms."""
-    firms = set(graph.chains[chain].leaders)
-    for c in chain_components(graph, chain):
-        firms.update(firm for firm, _, _, _ in producers(graph, c))
-    return firms
+    """Return the chain's firms: producers of its components, leaders, distributors."""
+    return set(chain_members(graph, chain).firms)
 
 
-def targets_stopped(service: RiskService, chain: str) -> dict[int, int]:
-    """Return, for every node that alone stops a target of ``chain``, how many it stops."""
-    spof = service.spof()
-    counts: dict[int, int] = defaultdict(int)
-    for t in service.graph().chains[chain].targets:
-        for x in spof.spof_indices(t):
-            counts[x] += 1
-    return dict(counts)
+def targets_stopped(service: RiskService, chain: str, visible: Visible = None) -> dict[int, int]:
+    """Return, for every single point of failure of ``chain``, how many targets it stops."""
+    return chainview.targets_stopped(service.chain_data(chain, _frozen(visible)))
+
+
+def _frozen(visible: Visible) -> frozenset[int] | None:
+    return None if visible is None else frozenset(visible)
 
 
 # ---------------------------------------------------------------------- overview
 
-
-@dataclass(frozen=True)
-class Headline:
-    """The figures at the top of the overview."""
-
-    firms: int
-    components: int
-    countries: int
-    targets: int
-    spofs: int
-    spof_firms: int
-    spof_components: int
-    spof_regions: int
-    over_65: int
-    with_producers: int
-    foreign_share: float | None
-
-    @property
-    def over_65_share(self) -> float | None:
-        """Return the share of inputs (with producer data) where one country holds > 65 %."""
-        return self.over_65 / self.with_producers if self.with_producers else None
+Headline = chainview.Headline
 
 
-def headline(service: RiskService, chain: str) -> Headline:
+def headline(service: RiskService, chain: str, visible: Visible = None) -> Headline:
     """Return the overview figures of ``chain``."""
-    graph = service.graph()
-    components = chain_components(graph, chain)
-    in_chain = {graph.ids[c] for c in components}
-    rows = [r for r in service.concentration().rows if r.id in in_chain]
-    firms = chain_firms(graph, chain)
-    countries = set()
-    for c in components:
-        for _firm, place, _, _ in producers(graph, c):
-            country = graph.country_of(place)
-            countries.add(country if country is not None else place)
-    for firm in graph.chains[chain].leaders:
-        country = country_of_firm(graph, firm)
-        if country is not None:
-            countries.add(country)
-    stopped = targets_stopped(service, chain)
-    kinds = [int(graph.kind[x]) for x in stopped]
-    return Headline(
-        firms=len(firms),
-        components=len(components),
-        countries=len(countries),
-        targets=len(graph.chains[chain].targets),
-        spofs=len(stopped),
-        spof_firms=kinds.count(Kind.FIRM),
-        spof_components=kinds.count(Kind.COMPONENT),
-        spof_regions=kinds.count(Kind.REGION),
-        over_65=sum(1 for r in rows if r.region_over_65),
-        with_producers=len(rows),
-        foreign_share=sum(r.foreign_share for r in rows) / len(rows) if rows else None,
-    )
+    return chainview.headline(service.chain_data(chain, _frozen(visible)))
+
+
+def spof_frame(service: RiskService, chain: str, lang: str, visible: Visible = None
+               ) -> pd.DataFrame:
+    """Return the chain's single points of failure: id, name, kind, role, whether a member,
+    how many targets each stops and which (names), most targets first."""
+    data = service.chain_data(chain, _frozen(visible))
+    graph = data.graph
+    records = [
+        {"id": s.id, "name": name_of(graph, s.node, lang), "kind": s.kind, "role": s.role,
+         "member": s.member, "targets_stopped": len(s.targets),
+         "targets": ", ".join(name_by_id(graph, t, lang) for t in s.targets)}
+        for s in chainview.chain_spofs(data)
+    ]
+    return pd.DataFrame.from_records(
+        records, columns=["id", "name", "kind", "role", "member", "targets_stopped", "targets"])
 
 
 # ---------------------------------------------------------------------- rankings
 
 RANK_COLUMNS = (
-    "rank", "id", "name", "kind", "place", "stage", "score", "targets_lost",
+    "rank", "id", "name", "kind", "role", "spof", "place", "stage", "score", "targets_lost",
     "targets_lost_share", "nodes_lost", "sole_source_links", "output_lost", "concentration",
     "band", "betweenness", "articulation_point",
 )
@@ -181,19 +105,18 @@ def ranking_frame(service: RiskService, chain: str, lang: str, visible: Visible 
                   ) -> pd.DataFrame:
     """Return the ranking of ``chain`` (every kind) with every part and a place column.
 
+    The rows are the chain's members and its single points of failure from outside
+    (``role`` says which), counted inside the chain and the scope (risk-model.md §5).
     The ranking of all kinds at once is the one the export writes, so the table and
     the download agree. ``place`` is a firm's HQ country, a region's level, empty for
-    a component; ``stage`` a component's stage; ``rank`` the position within its kind
-    among the nodes shown.
+    a component; ``stage`` a component's stage; ``rank`` the position within its kind.
     """
     graph = service.graph()
-    ranking = service.rank(chain)
+    ranking = service.rank(chain, visible=_frozen(visible))
     records = []
     position: dict[str, int] = defaultdict(int)
     for r in ranking.rows:
         v = graph.index[r.id]
-        if not _shown(visible, v):
-            continue
         position[r.kind] += 1
         if r.kind == "firm":
             country = country_of_firm(graph, v)
@@ -204,7 +127,8 @@ def ranking_frame(service: RiskService, chain: str, lang: str, visible: Visible 
             place = ""
         records.append({
             "rank": position[r.kind], "id": r.id, "name": name_of(graph, v, lang),
-            "kind": r.kind, "place": place, "stage": graph.stage.get(v, ""),
+            "kind": r.kind, "role": r.role, "spof": r.spof, "place": place,
+            "stage": graph.stage.get(v, ""),
             "score": r.score, "targets_lost": r.targets_lost,
             "targets_lost_share": r.targets_lost_share, "nodes_lost": r.nodes_lost,
             "sole_source_links": r.sole_source_links, "output_lost": r.output_lost,
@@ -221,7 +145,7 @@ def top_risks(service: RiskService, chain: str, lang: str, n: int = 10, visible:
               ) -> pd.DataFrame:
     """Return the ``n`` nodes with the highest score over all kinds, critical ones first."""
     frame = ranking_frame(service, chain, lang, visible)
-    frame = frame[(frame["targets_lost"] > 0) | (frame["output_lost"].fillna(0) > 0)]
+    frame = frame[frame["spof"] | (frame["output_lost"].fillna(0) > 0)]
     return frame.sort_values(["score", "id"], ascending=[False, True]).head(n).reset_index(
         drop=True
     )
@@ -229,16 +153,22 @@ def top_risks(service: RiskService, chain: str, lang: str, n: int = 10, visible:
 
 # ---------------------------------------------------------------------- concentration
 
+CONCENTRATION_COLUMNS = [
+    "id", "name", "stage", "n_producers", "n_countries", "hhi_firm", "hhi_country", "band",
+    "hhi_province", "top_producer", "top_share", "cr3", "top_country", "top_country_share",
+    "countries_to_75", "region_over_65", "foreign_share", "share_confidence",
+    "targets_stopped",
+]
 
-def concentration_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
+
+def concentration_frame(service: RiskService, chain: str, lang: str, visible: Visible = None
+                        ) -> pd.DataFrame:
     """Return one row per component of ``chain`` with producers, most concentrated first."""
-    graph = service.graph()
-    in_chain = {graph.ids[c] for c in chain_components(graph, chain)}
-    stopped = targets_stopped(service, chain)
+    data = service.chain_data(chain, _frozen(visible))
+    graph = data.graph
+    stopped = chainview.targets_stopped(data)
     records = []
-    for r in service.concentration().rows:
-        if r.id not in in_chain:
-            continue
+    for r in chainview.concentration_rows(data):
         v = graph.index[r.id]
         records.append({
             "id": r.id, "name": name_of(graph, v, lang), "stage": graph.stage.get(v, ""),
@@ -251,26 +181,20 @@ def concentration_frame(service: RiskService, chain: str, lang: str) -> pd.DataF
             "region_over_65": r.region_over_65, "foreign_share": r.foreign_share,
             "share_confidence": r.share_confidence, "targets_stopped": stopped.get(v, 0),
         })
-    columns = ["id", "name", "stage", "n_producers", "n_countries", "hhi_firm", "hhi_country",
-               "band", "hhi_province", "top_producer", "top_share", "cr3", "top_country",
-               "top_country_share", "countries_to_75", "region_over_65", "foreign_share",
-               "share_confidence", "targets_stopped"]
-    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame = pd.DataFrame.from_records(records, columns=CONCENTRATION_COLUMNS)
     frame["hhi_province"] = frame["hhi_province"].astype("float64")
-    return frame.sort_values(["hhi_country", "id"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    return frame
 
 
 def country_shares(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
     """Return (component, country, share) for every component of ``chain`` with producers."""
-    graph = service.graph()
-    in_chain = {graph.ids[c] for c in chain_components(graph, chain)}
+    data = service.chain_data(chain)
+    graph = data.graph
     records = [
         {"id": r.id, "name": name_by_id(graph, r.id, lang), "hhi_country": r.hhi_country,
          "country_id": country, "country": name_by_id(graph, country, lang) or country,
          "share": share}
-        for r in service.concentration().rows if r.id in in_chain
+        for r in chainview.concentration_rows(data)
         for country, share in r.countries
     ]
     return pd.DataFrame.from_records(
@@ -280,67 +204,32 @@ def country_shares(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
 
 def country_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
     """Return per country: average share of the chain's supply, components led and > 65 %."""
-    shares = country_shares(service, chain, lang)
-    graph = service.graph()
-    in_chain = {graph.ids[c] for c in chain_components(graph, chain)}
-    rows = [r for r in service.concentration().rows if r.id in in_chain]
-    n = max(len(rows), 1)
-    led: dict[str, int] = defaultdict(int)
-    over: dict[str, int] = defaultdict(int)
-    for r in rows:
-        led[r.top_country] += 1
-        if r.region_over_65:
-            over[r.top_country] += 1
-    if shares.empty:
-        return pd.DataFrame(columns=["country_id", "country", "supply_share", "present_in",
-                                     "components_led", "components_over_65"])
-    grouped = shares.groupby(["country_id", "country"], as_index=False).agg(
-        supply=("share", "sum"), present_in=("id", "nunique")
-    )
-    grouped["supply_share"] = grouped["supply"] / n
-    grouped["components_led"] = [led.get(c, 0) for c in grouped["country_id"]]
-    grouped["components_over_65"] = [over.get(c, 0) for c in grouped["country_id"]]
-    grouped = grouped.drop(columns=["supply"])
-    return grouped.sort_values(["supply_share", "country_id"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    data = service.chain_data(chain)
+    graph = data.graph
+    records = [
+        {"country_id": c.country, "country": name_by_id(graph, c.country, lang) or c.country,
+         "supply_share": c.supply_share, "present_in": c.present_in,
+         "components_led": c.components_led, "components_over_65": c.components_over_65}
+        for c in chainview.country_supply(data)
+    ]
+    return pd.DataFrame.from_records(
+        records, columns=["country_id", "country", "supply_share", "present_in",
+                          "components_led", "components_over_65"])
 
 
 def province_frame(service: RiskService, chain: str, lang: str) -> pd.DataFrame:
     """Return per home-country province: average share of domestic production, components."""
-    graph = service.graph()
-    home = graph.index.get(f"region:{graph.home_country}")
-    by_province: dict[int, float] = defaultdict(float)
-    present: dict[int, int] = defaultdict(int)
-    led: dict[int, int] = defaultdict(int)
-    made_at_home = 0
-    for c in chain_components(graph, chain):
-        local: dict[int, float] = defaultdict(float)
-        for _firm, place, weight, _ in producers(graph, c):
-            if home is not None and graph.country_of(place) == home:
-                province = graph.province_of(place)
-                local[province if province is not None else place] += weight
-        total = sum(local.values())
-        if total <= 0:
-            continue
-        made_at_home += 1
-        for province, weight in local.items():
-            by_province[province] += weight / total
-            present[province] += 1
-        top = max(local.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-        led[top] += 1
+    data = service.chain_data(chain)
+    graph = data.graph
     records = [
-        {"province_id": graph.ids[p], "province": name_of(graph, p, lang),
-         "domestic_share": share / made_at_home, "present_in": present[p],
-         "components_led": led.get(p, 0)}
-        for p, share in by_province.items()
+        {"province_id": p.province, "province": name_by_id(graph, p.province, lang),
+         "domestic_share": p.domestic_share, "present_in": p.present_in,
+         "components_led": p.components_led}
+        for p in chainview.province_supply(data)
     ]
-    frame = pd.DataFrame.from_records(
+    return pd.DataFrame.from_records(
         records, columns=["province_id", "province", "domestic_share", "present_in",
-                          "components_led"]
-    )
-    return frame.sort_values(["domestic_share", "province_id"], ascending=[False, True]
-                             ).reset_index(drop=True)
+                          "components_led"])
 
 
 # ---------------------------------------------------------------------- chain map
@@ -452,8 +341,9 @@ def component_view(service: RiskService, chain: str, component_id: str, lang: st
     except KeyError:
         row = None
     countries = pd.DataFrame.from_records(
-        [{"country": name_by_id(graph, k, lang), "share": s} for k, s in row.countries]
-        if row else [], columns=["country", "share"],
+        [{"country": name_by_id(graph, k, lang), "share": s, "country_id": k}
+         for k, s in row.countries]
+        if row else [], columns=["country", "share", "country_id"],
     )
     products = sorted({
         name_of(graph, int(graph.group_owner[g]), lang) for g in graph.dependents(c).tolist()
@@ -513,14 +403,15 @@ def neighbourhood_frames(
             role = "stops"
         else:
             role = "other"
-        where = ""
+        where = where_id = ""
         if graph.kind[v] == Kind.FIRM:
             country = adj.firm_country.get(v)
             where = name_of(graph, country, lang) if country is not None else ""
+            where_id = graph.ids[country] if country is not None else ""
         nodes.append({
             "id": graph.ids[v], "name": name_of(graph, v, lang), "kind": kind_of(graph, v),
             "tier": t, "x": placed[v].x, "y": placed[v].y, "role": role, "where": where,
-            "stage": graph.stage.get(v, ""),
+            "stage": graph.stage.get(v, ""), "country_id": where_id,
         })
     edges = [
         {"source": graph.ids[u], "target": graph.ids[v], "link": kind,
@@ -529,7 +420,8 @@ def neighbourhood_frames(
     ]
     return (
         pd.DataFrame.from_records(
-            nodes, columns=["id", "name", "kind", "tier", "x", "y", "role", "where", "stage"]
+            nodes, columns=["id", "name", "kind", "tier", "x", "y", "role", "where", "stage",
+                            "country_id"]
         ),
         pd.DataFrame.from_records(
             edges, columns=["source", "target", "link", "x", "y", "x2", "y2"]
@@ -545,7 +437,8 @@ class NodeView:
     name: str
     kind: str
     facts: tuple[tuple[str, str], ...]  # (fact key, value) pairs, keys translated by the page
-    spofs: tuple[str, ...]  # names of the nodes whose loss alone stops it
+    spofs: tuple[tuple[str, str, str], ...]  # (id, name, kind) of every node whose loss
+    # alone stops it — components, firms, then regions (chainview.node_spofs)
     stops: tuple[str, ...]  # names of chain targets (any chain) it alone stops
 
 
@@ -586,8 +479,7 @@ def node_view(service: RiskService, adj: Adjacency, node_id: str, lang: str,
         if country is not None:
             facts.append(("country", name_of(graph, country, lang)))
         made = [u for u in shown(adj.down(v).tolist()) if graph.kind[u] == Kind.COMPONENT]
-        facts.append(("makes", ", ".join(name_of(graph, u, lang) for u in made[:8])
-                      + (" …" if len(made) > 8 else "")))
+        facts.append(("makes", ", ".join(name_of(graph, u, lang) for u in made)))
         facts.append(("suppliers", f"{len(shown(adj.up(v).tolist())):,}"))
         customers = [u for u in shown(adj.down(v).tolist()) if graph.kind[u] == Kind.FIRM]
         facts.append(("customers", f"{len(customers):,}"))
@@ -607,8 +499,8 @@ def node_view(service: RiskService, adj: Adjacency, node_id: str, lang: str,
     targets = {t for info in graph.chains.values() for t in info.targets if _shown(visible, t)}
     return NodeView(
         id=node_id, name=name_of(graph, v, lang), kind=kind_of(graph, v), facts=tuple(facts),
-        spofs=tuple(name_of(graph, x, lang) for x in spof.spof_indices(v)
-                    if graph.kind[x] != Kind.REGION and _shown(visible, graph.output_index(x))),
+        spofs=tuple((graph.ids[x], name_of(graph, x, lang), kind_of(graph, x))
+                    for x in chainview.node_spofs(graph, spof, v, _frozen(visible))),
         stops=tuple(sorted(name_of(graph, t, lang) for t in targets
                            if t != v and v in spof.sets[t])),
     )

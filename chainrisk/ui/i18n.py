@@ -2,7 +2,10 @@
 
 ``STRINGS`` maps a key to its (Chinese, English) text; ``{name}`` fields are filled by
 :class:`Tr`. A test checks that every key the pages use is here with both texts and
-the same fields.
+the same fields. The words the app shares with the exports and the library (stages,
+levels, bands, kinds, severities, load problems, error messages) live in
+:mod:`chainrisk.words`; every key there is a key here too, and the labels below that
+show a domain word take its Chinese from there.
 
 >>> Tr("en")("overview.title", chain="5G")
 '5G — overview'
@@ -16,7 +19,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrisk import words
+from chainrisk.words import WORDS
+
 LANGS = {"zh": "中文", "en": "English"}
+
+
+def _zh(key: str, english: str) -> tuple[str, str]:
+    """Return the catalogue's Chinese for ``key`` with the app's own English label."""
+    return WORDS[key][0], english
+
 
 STRINGS: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------------ shell
@@ -31,11 +43,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sidebar.chain_help": ("所有页面都分析这条产业链。", "Every page analyses this chain."),
     "sidebar.store": ("数据库：{url} · 数据版本 {version}",
                       "Store: {url} · data version {version}"),
+    "sidebar.new_data": (
+        "数据库中有新载入的数据（来自命令行或其他会话，数据版本 {old} → {new}），页面已更新。",
+        "New data was loaded into the store (from the command line or another session, "
+        "data version {old} → {new}); the page now shows it.",
+    ),
     "no_data": (
-        "数据库中还没有产业链数据。请在左侧打开“数据管理”上传数据包，或在命令行运行 "
-        "`chainrisk load loaders/bundles/ic`。",
-        "The store holds no chain yet. Open Data in the sidebar to upload a bundle, or run "
-        "`chainrisk load loaders/bundles/ic`.",
+        "数据库中还没有产业链数据。请在左侧打开“数据管理”上传数据包；如没有该页面，请联系管理员载入"
+        "数据。",
+        "The store holds no chain yet. Open Data in the sidebar to upload a bundle; if it "
+        "is not there, ask an administrator to load the data.",
     ),
     "working": ("正在计算……", "Working…"),
     "working_rank": (
@@ -79,6 +96,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "signin.wait": ("该用户名请在 {seconds} 秒后再试。",
                     "That user name may try again in {seconds} s."),
+    "signin.client_wait": ("从你的地址发起的登录尝试过多，请在 {seconds} 秒后再试。",
+                           "Too many sign-in attempts from your address: try again in "
+                           "{seconds} s."),
+    "signin.busy": ("服务器正忙于核对其他登录，请在 {seconds} 秒后再试。",
+                    "The server is busy checking other sign-ins: try again in {seconds} s."),
     "signin.oidc": ("使用单位统一身份账号登录", "Sign in with your organisation account"),
     "signin.oidc_missing": (
         "已在 .streamlit/secrets.toml 中配置统一身份登录（[auth]），但未安装 Authlib：请运行 "
@@ -133,22 +155,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "or bind it to 127.0.0.1 only.",
     ),
     # ------------------------------------------------------------------ shared vocabulary
-    "kind.firm": ("企业", "firm"),
-    "kind.component": ("环节", "component"),
-    "kind.region": ("地区", "region"),
     "kinds.firm": ("企业", "Firms"),
     "kinds.component": ("环节（产品/部件）", "Components"),
     "kinds.region": ("地区", "Regions"),
-    "stage.upstream": ("上游", "Upstream"),
-    "stage.midstream": ("中游", "Midstream"),
-    "stage.downstream": ("下游", "Downstream"),
-    "level.country": ("国家/地区", "country"),
-    "level.province": ("省级", "province"),
-    "level.city": ("城市", "city"),
-    "level.zone": ("园区", "zone"),
-    "band.high": ("高度集中", "Highly concentrated"),
-    "band.moderate": ("中度集中", "Moderately concentrated"),
-    "band.unconcentrated": ("不集中", "Unconcentrated"),
+    "stage.upstream": _zh("stage.upstream", "Upstream"),
+    "stage.midstream": _zh("stage.midstream", "Midstream"),
+    "stage.downstream": _zh("stage.downstream", "Downstream"),
+    "band.high": _zh("band.high", "Highly concentrated"),
+    "band.moderate": _zh("band.moderate", "Moderately concentrated"),
+    "band.unconcentrated": _zh("band.unconcentrated", "Unconcentrated"),
     "band.high_help": ("按国家计算的 HHI 高于 2,500", "HHI by country above 2,500"),
     "band.moderate_help": ("按国家计算的 HHI 在 1,500–2,500 之间",
                            "HHI by country 1,500–2,500"),
@@ -165,13 +180,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role.other": ("其他", "Other"),
     "role.end_product": ("终端产品", "End product"),
     "role.leader": ("链主企业", "Chain-leader firm"),
-    "table.regions": ("地区", "regions"),
-    "table.firms": ("企业", "firms"),
-    "table.chains": ("产业链", "chains"),
-    "table.components": ("环节", "components"),
-    "table.requires": ("物料清单关系", "BOM links"),
-    "table.produces": ("生产关系", "producer links"),
-    "table.supplies": ("供货关系", "supply links"),
     # ------------------------------------------------------------------ columns
     "col.rank": ("排名", "Rank"),
     "col.name": ("名称", "Name"),
@@ -275,8 +283,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "materials rules: a product needs all its inputs, each input any one supplier.",
     ),
     "overview.firms": ("企业", "Firms"),
-    "overview.firms_help": ("生产本链环节的企业及链主企业。",
-                            "Firms making one of the chain's components, and its leader firms."),
+    "overview.firms_help": (
+        "本链企业：生产本链环节的企业（{producers}）、链主企业（{leaders}）和销售本链环节的"
+        "贸易商（{distributors}）。只采购本链环节的 {customers} 家下游客户不计在内。",
+        "The chain's firms: makers of its components ({producers}), its leader firms "
+        "({leaders}) and traders selling its components ({distributors}). The {customers} "
+        "outside customers that only buy its components are not counted.",
+    ),
     "overview.components": ("环节", "Components"),
     "overview.components_help": ("本链的产品、部件、材料、设备和软件。",
                                  "Products, parts, materials, tools and software of the chain."),
@@ -285,10 +298,13 @@ STRINGS: dict[str, tuple[str, str]] = {
                                 "Countries where the chain's components are made."),
     "overview.spofs": ("单点失效", "Single points of failure"),
     "overview.spofs_help": (
-        "单独失去即可使 {targets} 个目标（终端产品、链主企业）中至少一个完全停摆的节点："
-        "企业 {firms}、环节 {components}、地区 {regions}。",
+        "单独失去即可使 {targets} 个目标（终端产品、链主企业）中至少一个（自身以外）完全停摆的"
+        "节点：企业 {firms}、环节 {components}、国家/地区 {regions}；其中 {outside} 个来自本链"
+        "以外（其他产业链的环节和企业）。",
         "Nodes whose loss alone stops at least one of the {targets} targets (end products, "
-        "chain-leader firms): {firms} firms, {components} components, {regions} regions.",
+        "chain-leader firms) other than themselves: {firms} firms, {components} components, "
+        "{regions} regions; {outside} of them lie outside the chain (other chains' "
+        "components and firms).",
     ),
     "overview.over65": ("单一国家超 65% 的投入", "Inputs > 65 % in one country"),
     "overview.over65_help": ("有生产数据的 {of} 个环节中，有 {n} 个环节超过 65% 产自同一国家。",
@@ -298,11 +314,29 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overview.foreign_help": ("各环节境外生产份额的平均值。",
                               "Average share made abroad, over the chain's components."),
     "overview.spof_line": (
-        "{spofs} 个单点失效（企业 {firms}、环节 {components}、地区 {regions}），"
-        "可使 {targets} 个目标中至少一个停摆。",
+        "{spofs} 个单点失效（企业 {firms}、环节 {components}、国家/地区 {regions}；本链内 "
+        "{inside} 个，本链外 {outside} 个），各自可使 {targets} 个目标中至少一个停摆。",
         "{spofs} single points of failure ({firms} firms, {components} components, {regions} "
-        "regions) can each stop at least one of the {targets} targets.",
+        "regions; {inside} in the chain, {outside} outside it) can each stop at least one of "
+        "the {targets} targets.",
     ),
+    "overview.all_spofs": ("全部单点失效（{n}）", "Every single point of failure ({n})"),
+    "overview.all_spofs_help": (
+        "按可致停摆的目标数排序；“本链外”表示该节点不属于本链，但本链依赖它。",
+        "Most targets stopped first; \"outside\" marks a node that is not one of the chain's "
+        "members but that the chain depends on.",
+    ),
+    "overview.download_spofs": ("下载单点失效清单（CSV）", "Download the list (CSV)"),
+    "col.member_role": ("与本链关系", "Place in the chain"),
+    "col.in_chain": ("属于本链", "In the chain"),
+    "col.targets": ("可致停摆的目标", "Targets it alone stops"),
+    "member_role.component": ("本链环节", "chain component"),
+    "member_role.leader": ("链主企业", "chain leader"),
+    "member_role.producer": ("生产企业", "producer"),
+    "member_role.distributor": ("贸易商", "trader"),
+    "member_role.region": ("所在地区", "region of the chain"),
+    "member_role.customer": ("下游客户（本链外）", "outside customer"),
+    "member_role.outside": ("本链外", "outside the chain"),
     "overview.top_risks": ("首要风险", "Top risks"),
     "overview.top_risks_help": (
         "风险评分最高的企业、环节和地区；完整列表见“风险排名”。",
@@ -337,8 +371,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "map.pick": ("环节", "Component"),
     "map.pick_help": ("也可以直接点击图中的点。", "Or click a point in the map."),
     "map.empty": ("这条产业链没有环节数据。", "This chain has no components."),
-    "map.summary": ("{n} 个环节，{spof} 个为单点失效，{links} 条物料清单连线。",
-                    "{n} components, {spof} single points of failure, {links} BOM links."),
+    "map.summary": (
+        "{n} 个环节，其中 {spof} 个为单点失效；另有 {outside} 个单点失效环节来自本链以外"
+        "（见“总览”的全部单点失效清单）；{links} 条物料清单连线。",
+        "{n} components, {spof} of them single points of failure; {outside} more single-point "
+        "components come from outside the chain (see the full list on the Overview); {links} "
+        "BOM links.",
+    ),
     "map.stops": ("单独失去它会使 {n} 个目标停摆：{names}",
                   "Losing it alone stops {n} target(s): {names}"),
     "map.yes": ("是，可使 {n} 个目标停摆", "yes, stops {n} target(s)"),
@@ -388,6 +427,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "explorer.side_up": ("向上", "up"),
     "explorer.side_down": ("向下", "down"),
     "explorer.legend": ("与所选节点的关系", "Relation to the selected node"),
+    "explorer.colour_by": ("颜色表示", "Colour shows"),
+    "explorer.colour_role": ("与所选节点的关系", "Relation to the selected node"),
+    "explorer.colour_country": ("企业所在国家/地区", "Firm's country"),
+    "explorer.no_country": ("环节（无国家）", "Component (no country)"),
     "explorer.tier": ("层级", "Tier"),
     "explorer.tier_up": ("向上第 {n} 级", "{n} up"),
     "explorer.tier_down": ("向下第 {n} 级", "{n} down"),
@@ -403,8 +446,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "explorer.its_spofs": ("它的单点失效源（{n}）：", "Its single points of failure ({n}):"),
     "explorer.more": (" 等，另有 {n} 个", " … and {n} more"),
-    "explorer.no_spofs": ("没有企业或环节能单独使它停摆。",
-                          "No single firm or component can stop it alone."),
+    "explorer.no_spofs": ("没有企业、环节或地区能单独使它停摆。",
+                          "No single firm, component or region can stop it alone."),
+    "explorer.spof_kinds": ("环节 {components} 个、企业 {firms} 个、国家/地区 {regions} 个",
+                            "{components} components, {firms} firms, {regions} regions"),
+    "explorer.all_spofs": ("查看全部 {n} 个单点失效源", "See all {n} single points of failure"),
+    "explorer.download_spofs": ("下载此清单（CSV）", "Download this list (CSV)"),
+    "col.id": ("编号", "Id"),
     "explorer.stops": ("单独失去它会使 {n} 个产业链目标停摆：{names}",
                        "Losing it alone stops {n} chain target(s): {names}"),
     "explorer.from_here": ("以此节点为中心探查", "Explore from here"),
@@ -431,8 +479,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rank.search_ph": ("如：ASML、华为", "e.g. ASML, Huawei"),
     "rank.sort": ("排序依据", "Sort by"),
     "rank.ascending": ("升序", "Ascending"),
-    "rank.only_critical": ("只看能单独使目标停摆的", "Only those that alone stop a target"),
-    "rank.only_critical_help": ("“可致停摆的目标数”大于 0。", "Targets it alone stops > 0."),
+    "rank.only_critical": ("只看单点失效", "Only single points of failure"),
+    "rank.only_critical_help": ("单独失去即可使本链至少一个（自身以外的）目标停摆的节点。",
+                                "Nodes whose loss alone stops at least one chain target "
+                                "other than themselves."),
     "rank.count": ("显示 {shown:,} / {total:,} 行", "{shown:,} of {total:,} rows shown"),
     "rank.weights": ("权重：{weights}", "Weights: {weights}"),
     "rank.structural_note": (
@@ -555,19 +605,28 @@ STRINGS: dict[str, tuple[str, str]] = {
         "written until you read the report and confirm; a load is one transaction, so a "
         "failure leaves the store as it was.",
     ),
-    "data.tab_bundle": ("数据包", "Bundle"),
-    "data.tab_suppliers": ("供应商名单", "Supplier list"),
+    "data.tab_bundle": WORDS["label.bundle_tab"],
+    "data.tab_suppliers": WORDS["label.suppliers_tab"],
     "data.tab_history": ("载入记录", "Load history"),
     "data.bundle_help": (
-        "把数据包文件夹（含 bundle.toml 和各 CSV 文件）压缩为 zip 上传。格式见 "
-        "docs/data-format.md。",
-        "Zip the bundle folder (bundle.toml and the CSV files) and upload the zip. The "
-        "format is in docs/data-format.md.",
+        "把数据包文件夹（含 bundle.toml 和 regions.csv、firms.csv、components.csv 等 CSV 文件）"
+        "压缩为 zip 上传。",
+        "Zip the bundle folder (bundle.toml and the CSV files: regions.csv, firms.csv, "
+        "components.csv and the rest) and upload the zip.",
+    ),
+    "data.bundle_file_help": (
+        "一次上传一个数据包。上传后先检查、不写入；阅读检查报告后再确认载入。",
+        "One bundle at a time. It is checked first and nothing is written until you "
+        "confirm.",
+    ),
+    "data.suppliers_file_help": (
+        "可同时上传多个名单；每个工作表都会读取。",
+        "Several lists may be uploaded at once; every sheet is read.",
     ),
     "data.bundle_file": ("数据包（zip）", "Bundle (zip)"),
-    "data.on_error": ("有错误行时", "When rows have errors"),
-    "data.on_error_raise": ("全部不载入", "Load nothing"),
-    "data.on_error_skip": ("载入正确的行，拒绝错误行", "Load the good rows, reject the rest"),
+    "data.on_error": WORDS["label.on_error"],
+    "data.on_error_raise": WORDS["on_error.raise"],
+    "data.on_error_skip": WORDS["on_error.skip"],
     "data.checking": ("正在检查……", "Checking…"),
     "data.loading": ("正在载入……", "Loading…"),
     "data.progress": ("{stage}：已处理 {done:,} 行", "{stage}: {done:,} rows"),
@@ -587,7 +646,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "data.suppliers_file": ("供应商名单（CSV / XLSX，可多个）",
                             "Supplier lists (CSV / XLSX, one or more)"),
-    "data.buyer": ("采购方企业（名称或编号）", "Buyer (name or id)"),
+    "data.buyer": WORDS["label.buyer"],
     "data.buyer_help": ("名单中没有采购方列时必填，如“华为”或 huawei。",
                         "Needed when the list has no buyer column, e.g. 华为 or huawei."),
     "data.import_counts": (
@@ -605,9 +664,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "data.created": ("新建{kind}（{n}）", "new {kind} ({n})"),
     "data.suggestion": (
         "{kind}“{written}”已作为新名称创建，但与 {candidate} 相似（{score}%）；如为同一对象，"
-        "请用 `chainrisk resolutions` 对应后重新导入。",
+        "请在名单中改用其规范名称或统一社会信用代码后重新导入。",
         "{kind} '{written}' was created as new but looks like {candidate} ({score}%); if it "
-        "is the same, map it with `chainrisk resolutions` and import again.",
+        "is the same, write its usual name or credit code in the list and import again.",
     ),
     "data.problems": ("问题：{errors} 个错误，{warnings} 个警告",
                       "Problems: {errors} error(s), {warnings} warning(s)"),
@@ -640,13 +699,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Up to {limit} per file (the environment variable {env} changes it).",
     ),
     "data.too_big": (
-        "{name} 大小为 {size}，超过上传上限 {limit}，未做任何处理。请在服务器上用 chainrisk load "
-        "或 chainrisk import-suppliers 载入，或设置环境变量 {env} 提高上限（0 = 不限）后重启应用。",
-        "{name} is {size}, over the upload limit of {limit}; nothing was done with it. Load "
-        "it on the server with chainrisk load or chainrisk import-suppliers, or raise the "
-        "limit with the environment variable {env} (0 = no limit) and restart the app.",
+        "{name} 大小为 {size}，超过上传上限 {limit}，未做任何处理。请拆分后上传，或请管理员"
+        "在服务器上载入，或调高环境变量 {env}（0 = 不限）后重启应用。",
+        "{name} is {size}, over the upload limit of {limit}; nothing was done with it. Split "
+        "it, or ask an administrator to load it on the server or to raise the environment "
+        "variable {env} (0 = no limit) and restart the app.",
     ),
+    "data.col_kind": ("类型", "Kind"),
 }
+
+
+# Every word of the shared catalogue is a key of the app too (the app's own labels win).
+STRINGS.update({key: pair for key, pair in WORDS.items() if key not in STRINGS})
 
 
 def default_lang(env: str | None) -> str:
@@ -670,3 +734,11 @@ class Tr:
         """Return the text of ``key`` when there is one, else ``fallback``."""
         pair = STRINGS.get(key)
         return pair[self._index] if pair else fallback
+
+    def value(self, domain: str, raw: Any) -> str:
+        """Return a value of ``domain`` (stage, level, severity, …) as the catalogue words it."""
+        return words.value(domain, raw, self.lang)
+
+    def error(self, error: BaseException) -> str:
+        """Return a library error in this language, with the app's remedy."""
+        return words.error_message(error, self.lang)

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from chainrisk.analysis import members
 from chainrisk.errors import AccessDenied
-from chainrisk.graph import DependencyGraph, GroupKind, Kind
+from chainrisk.graph import DependencyGraph
 
 
 class OutOfScope(AccessDenied):
@@ -40,35 +41,10 @@ class OutOfScope(AccessDenied):
 
 
 def visible_nodes(graph: DependencyGraph, chains: Iterable[str]) -> frozenset[int]:
-    """Return the nodes (firms, components, regions) that belong to one of ``chains``."""
-    wanted = set(chains)
-    components = {
-        v for v in graph.real_nodes()
-        if graph.kind[v] == Kind.COMPONENT and wanted.intersection(graph.component_chains(v))
-    }
-    firms = {f for c in wanted if c in graph.chains for f in graph.chains[c].leaders}
-    places: set[int] = set()
-    for g in range(graph.n_groups):
-        kind = graph.group_kind[g]
-        if kind == GroupKind.PRODUCERS and int(graph.group_owner[g]) in components:
-            for member in graph.group_members(g).tolist():
-                if graph.kind[member] == Kind.SITE:
-                    firm, place = graph.site_of[member]
-                    firms.add(firm)
-                    places.add(place)
-                else:
-                    firms.add(member)
-        elif kind == GroupKind.BUYS and int(graph.group_ref[g]) in components:
-            firms.add(int(graph.group_owner[g]))
-            firms.update(graph.group_members(g).tolist())
-    places.update(graph.firm_region[f] for f in firms if f in graph.firm_region)
-    regions: set[int] = set()
-    for place in places:
-        region: int | None = place
-        while region is not None and region not in regions:
-            regions.add(region)
-            region = graph.region_parent.get(region)
-    return frozenset(components | firms | regions)
+    """Return the nodes (firms, components, regions) that belong to one of ``chains``:
+    their members and outside customers (:func:`chainrisk.analysis.members.visible_nodes`,
+    the one definition every surface uses)."""
+    return members.visible_nodes(graph, chains)
 
 
 def visible_ids(graph: DependencyGraph, nodes: Iterable[int]) -> frozenset[str]:
@@ -86,10 +62,12 @@ def require(allowed: frozenset[str] | None, ids: Iterable[str]) -> None:
     chainrisk.ui.scope.OutOfScope: that node is outside the chains this account may see
     """
     if allowed is not None and any(i not in allowed for i in ids):
-        raise OutOfScope("that node is outside the chains this account may see")
+        raise OutOfScope("that node is outside the chains this account may see",
+                         code="denied.out_of_scope")
 
 
 def require_chain(allowed: tuple[str, ...] | None, chain: str) -> None:
     """Raise OutOfScope unless ``chain`` is one of ``allowed`` (None: every chain)."""
     if allowed is not None and chain not in allowed:
-        raise OutOfScope("that chain is outside the chains this account may see")
+        raise OutOfScope("that chain is outside the chains this account may see",
+                         code="denied.out_of_scope")

@@ -1,11 +1,13 @@
 """What every page shares: the sidebar (language, account, chain, store), the page list,
 errors.
 
-``app.py`` calls :func:`sidebar`, builds ``st.navigation`` from :func:`pages` and runs
-the page inside :func:`guard`. Each page's ``render`` calls :func:`context` to get the
-store, its data version, the language, the signed-in user's grant and the chain picked
-in the sidebar; the context refuses a chain outside the grant, whatever the session
-or the address bar says.
+The entry (``chainrisk/ui/entry/app.py``) calls :func:`sidebar`, builds
+``st.navigation`` from :func:`pages` and runs the page inside :func:`guard`. Each page's
+``render`` calls :func:`context` to get the store, its data version, the language, the
+signed-in user's grant and the chain picked in the sidebar; the context refuses a chain
+outside the grant, whatever the session or the address bar says. The sidebar also
+polls the store's data version every :data:`POLL_SECONDS`: a load made elsewhere
+reruns the page, with a notice.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ class Context:
     def allowed_ids(self) -> frozenset[str] | None:
         """Return the ids of the nodes the user may see (None: every node)."""
         return state.allowed_ids(self.url, self.version, self.scope)
+
+    def visible(self) -> frozenset[int] | None:
+        """Return the node indices the user may see (None: every node)."""
+        return state.visible(self.url, self.version, self.scope)
 
 
 def lang() -> str:
@@ -148,6 +154,9 @@ def sidebar() -> tuple[str, Grant | None]:
     refused = False
     with st.sidebar, guard(tr):
         access.account_box(tr, grant)
+        version = state.shared(url).version()
+        _notice_new_data(tr, version)
+        _watch_version(url)
         g = state.graph(url)
         chains = grant.visible(g.chains)
         refused = _pick_chain(chains)
@@ -158,10 +167,42 @@ def sidebar() -> tuple[str, Grant | None]:
                 help=tr("sidebar.chain_help"),
             )
         if grant.can_load:  # the store's location is for those who run it
-            st.caption(tr("sidebar.store", url=url, version=state.shared(url).version()))
+            st.caption(tr("sidebar.store", url=url, version=version))
     if refused:
         st.error(tr("access.chain_refused"))
     return tr.lang, grant
+
+
+POLL_SECONDS = 5.0  # how often an open page asks the store whether a load moved its data
+_SEEN = "_data_version_seen"  # session state: the data version this session last drew
+
+
+def _notice_new_data(tr: Tr, version: int) -> None:
+    """Say so when the store's data moved since this session's last run (a load elsewhere)."""
+    seen = st.session_state.get(_SEEN)
+    st.session_state[_SEEN] = version
+    if seen is not None and seen != version:
+        st.toast(tr("sidebar.new_data", old=seen, new=version), icon=":material/sync:")
+
+
+def saw_own_load(url: str) -> None:
+    """Record that this session itself moved the data (a load on the Data page): no notice."""
+    st.session_state[_SEEN] = state.shared(url).version()
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _watch_version(url: str) -> None:
+    """Rerun the whole app when the store's data version is not the one this session drew.
+
+    Loads made by ``chainrisk load``, ``import-suppliers`` or another session show up
+    within :data:`POLL_SECONDS`, without the user touching anything.
+    """
+    try:
+        version = state.shared(url).version()
+    except StoreError:
+        return  # the next full run shows what is wrong with the store; keep polling
+    if version != st.session_state.get(_SEEN):
+        st.rerun()
 
 
 def pages(tr: Tr, grant: Grant | None, specs: Sequence[PageSpec]) -> list[Any]:
@@ -245,6 +286,9 @@ def guard(tr: Tr) -> Iterator[None]:
         st.error(tr("access.exposed", address=e.address))
         st.stop()
     except ChainriskError as e:
+        # the error in the page's language, by its code (chainrisk.words), within the
+        # wording of its kind; an error without words of its own keeps its English text
         wording = next((key for kind, key in _WORDING if isinstance(e, kind)), None)
-        st.error(tr(wording, message=str(e)) if wording else str(e))
+        message = tr.error(e)
+        st.error(tr(wording, message=message) if wording else message)
         st.stop()

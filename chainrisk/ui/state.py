@@ -112,6 +112,12 @@ def info(url: str, version: int) -> StoreInfo:
     return shared(url).call(shared(url).service.store.info, 50)
 
 
+def fresh_info(url: str) -> StoreInfo:
+    """Return :func:`info` read now: a load that changed nothing (made by the command line
+    or another session) leaves the data version as it was, yet belongs in the history."""
+    return shared(url).call(shared(url).service.store.info, 50)
+
+
 # ---------------------------------------------------------------------- cached frames
 # Every function takes (url, version, ...): the version in the key is what makes a new
 # load refresh the page; it is otherwise unused.
@@ -122,7 +128,15 @@ def headline(url: str, version: int, chain: str, scope: Scope) -> frames.Headlin
     """Return the overview figures of ``chain``."""
     require_chain(scope, chain)
     s = shared(url)
-    return s.call(frames.headline, s.service, chain)
+    return s.call(frames.headline, s.service, chain, visible(url, version, scope))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def spofs(url: str, version: int, chain: str, lang: str, scope: Scope) -> pd.DataFrame:
+    """Return every single point of failure of ``chain`` (the nodes ``scope`` may see)."""
+    require_chain(scope, chain)
+    s = shared(url)
+    return s.call(frames.spof_frame, s.service, chain, lang, visible(url, version, scope))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -146,7 +160,7 @@ def concentration(url: str, version: int, chain: str, lang: str, scope: Scope) -
     """Return the concentration table of ``chain``."""
     require_chain(scope, chain)
     s = shared(url)
-    return s.call(frames.concentration_frame, s.service, chain, lang)
+    return s.call(frames.concentration_frame, s.service, chain, lang, visible(url, version, scope))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -75,6 +75,20 @@ def translate_column(frame: pd.DataFrame, column: str, tr: Tr, prefix: str) -> p
     return out
 
 
+def with_dashes(frame: pd.DataFrame, columns: list[str], fmt: str = "{:,.0f}") -> pd.DataFrame:
+    """Return ``frame`` with numeric ``columns`` as text, '—' where a figure has no data.
+
+    Streamlit shows a missing number as the word "None"; a reader needs a dash.
+
+    >>> with_dashes(pd.DataFrame({"hhi": [2500.0, None]}), ["hhi"])["hhi"].tolist()
+    ['2,500', '—']
+    """
+    out = frame.copy()
+    for column in columns:
+        out[column] = ["—" if v is None or v != v else fmt.format(v) for v in out[column]]
+    return out
+
+
 def as_points(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Return ``frame`` with share ``columns`` (0–1) as percentage points, for display."""
     out = frame.copy()
@@ -87,3 +101,70 @@ def percent_column(label: str, help: str | None = None, digits: int = 0,
                    width: Any = None) -> Any:
     """Return a column config showing percentage points (see :func:`as_points`) as 47 %."""
     return st.column_config.NumberColumn(label, help=help, format=f"%.{digits}f%%", width=width)
+
+
+# Streamlit's table: 14 px semibold headers, 14 px cells, 8 px padding each side, a help
+# icon beside a header that has help; widths by name as st.column_config documents them.
+HEADER_PX = 14.0
+CELL_PX = 14.0
+CELL_PADDING = 2 * 8.0
+HELP_ICON = 20.0
+NAMED_WIDTHS = {"small": 75.0, "medium": 200.0, "large": 400.0}
+MAX_FITTED = 400.0
+SAMPLE_ROWS = 200
+
+
+def header_width(label: str, has_help: bool) -> float:
+    """Return the px a column needs to show the header ``label`` whole.
+
+    >>> header_width("Rank", False) < header_width("Rank", True)
+    True
+    """
+    from chainrisk.ui.layout import BOLD_FACTOR, TextMeasure
+
+    return (TextMeasure(HEADER_PX).width(label) * BOLD_FACTOR + CELL_PADDING
+            + (HELP_ICON if has_help else 0.0))
+
+
+def fitted(frame: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``config`` with a width on every column, wide enough for its header.
+
+    Streamlit sizes a column without a width to its cells and cuts a longer header; a
+    column given a width keeps the larger of it and its header. A column without a
+    width gets the larger of its header and its widest cell (of the first rows, at most
+    ``MAX_FITTED`` px; longer cells wrap off with '…' and show whole on hover).
+
+    >>> frame = pd.DataFrame({"hhi": [10000]})
+    >>> label = "国别集中度（HHI）"
+    >>> width = fitted(frame, {"hhi": st.column_config.NumberColumn(label)})["hhi"]["width"]
+    >>> width >= header_width(label, False) > 100
+    True
+    """
+    from chainrisk.ui.layout import TextMeasure
+
+    cells = TextMeasure(CELL_PX)
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        column = dict(value) if isinstance(value, Mapping) else {"label": value}
+        if value is None:
+            out[key] = None
+            continue
+        label = str(column.get("label") or key)
+        needed = header_width(label, bool(column.get("help")))
+        width = column.get("width")
+        if width is None:
+            sample = frame[key].head(SAMPLE_ROWS).tolist() if key in frame.columns else []
+            widest = max((cells.width(str(v)) for v in sample), default=0.0) + CELL_PADDING
+            width_px = min(max(needed, widest), MAX_FITTED)
+        else:
+            given = NAMED_WIDTHS[width] if isinstance(width, str) else float(width)
+            width_px = max(given, needed)
+        column["width"] = int(-(-width_px // 1))
+        out[key] = column
+    return out
+
+
+def data_table(frame: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None,
+          **kwargs: Any) -> Any:
+    """Draw ``frame`` with ``st.dataframe``, every header given room (:func:`fitted`)."""
+    return st.dataframe(frame, column_config=fitted(frame, column_config or {}), **kwargs)

@@ -27,7 +27,11 @@ def bundles(draw: st.DrawFn, max_firms: int = 7, max_components: int = 6) -> Tab
     firm_ids = [f["id"] for f in firms]
     n_comp = draw(st.integers(1, max_components))
     comp_ids = [f"c{i}" for i in range(n_comp)]
-    components = [{"id": c, "end_product": i == n_comp - 1} for i, c in enumerate(comp_ids)]
+    # most components belong to chain x (the end product always): the others are inputs
+    # from outside the chain, as an IC part is to a 5G product
+    components = [{"id": c, "end_product": i == n_comp - 1,
+                   "chains": ("x",) if i == n_comp - 1 or draw(st.booleans()) else ()}
+                  for i, c in enumerate(comp_ids)]
     produces = []
     share = st.one_of(st.none(), st.floats(0.05, 1.0))
     for f in firm_ids:
@@ -54,4 +58,5 @@ def bundles(draw: st.DrawFn, max_firms: int = 7, max_components: int = 6) -> Tab
                 not in seen and not seen.add(k)]  # type: ignore[func-returns-value]
     return {"regions": regions, "firms": firms, "components": components,
             "produces": produces, "requires": requires, "supplies": supplies,
-            "chains": [{"id": "x", "name": "X"}]}
+            "chains": [{"id": "x", "name": "X", "leader_firms": tuple(
+                draw(st.lists(st.sampled_from(firm_ids), unique=True, max_size=1)))}]}

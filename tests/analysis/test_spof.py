@@ -38,7 +38,10 @@ HAND: Tables = {
         {"id": "loopb", "region": "JP"},
     ],
     "components": [
-        {"id": "euv"}, {"id": "duv"}, {"id": "chip"}, {"id": "screen"}, {"id": "battery"},
+        # glass is outside the chain: its makers (the loop) are not the chain's firms
+        {"id": "euv", "chains": ("phones",)}, {"id": "duv", "chains": ("phones",)},
+        {"id": "chip", "chains": ("phones",)}, {"id": "screen", "chains": ("phones",)},
+        {"id": "battery", "chains": ("phones",)},
         {"id": "phone", "end_product": True, "chains": ("phones",)}, {"id": "glass"},
     ],
     "chains": [{"id": "phones", "name": "Phones", "leader_firms": ("oem",)}],

@@ -236,25 +236,3 @@ def test_unpacking_refuses_a_zip_bomb_and_a_damaged_zip(tmp_path: Path) -> None:
         unpack_bundle(bytes(good), tmp_path / "damaged")
 
 
-def test_restricted_exports_keep_only_allowed_nodes() -> None:
-    from chainrisk.report.tables import Column, ExportTables, Table
-    from chainrisk.ui.downloads import restrict
-
-    firms = Table("firms", "Firms", "企业", "", (Column("rank", "", "", "int"),
-                                                Column("id", "", ""), Column("note", "", "")),
-                  [(1, "firm:x", "buys component:hidden"), (2, "firm:secret", ""),
-                   (3, "firm:y", "buys component:open)")])
-    spof = Table("spof", "SPOF", "单点", "", (Column("target", "", ""), Column("spof", "", ""),
-                                            Column("path", "", "")),
-                 [("component:open", "firm:x", "firm:x → firm:secret → component:open"),
-                  ("component:open", "firm:secret", "firm:secret → component:open")])
-    later = Table("new_table", "New", "新", "", (Column("id", "", ""),), [("firm:secret",)])
-    out = restrict(ExportTables({"store": "sqlite:///srv/x.db", "bundles": ["5g 1"]},
-                                (firms, spof, later)),
-                   {"firm:x", "firm:y", "component:open"})
-    assert [t.name for t in out.tables] == ["firms", "spof"]  # an unknown table is dropped
-    assert list(out.table("firms").rows) == [(1, "firm:x", "buys …"),
-                                             (2, "firm:y", "buys component:open)")]
-    assert list(out.table("spof").rows) == [
-        ("component:open", "firm:x", "firm:x → … → component:open")]
-    assert (out.metadata["store"], out.metadata["bundles"]) == ("", [])

@@ -10,9 +10,8 @@ import streamlit as st
 from chainrisk.ui import charts, shell, state
 from chainrisk.ui.frames import ComponentView
 from chainrisk.ui.i18n import Tr
-from chainrisk.ui.widgets import as_points, percent, percent_column
+from chainrisk.ui.widgets import as_points, data_table, percent_column
 
-STATUSES = ("high", "moderate", "unconcentrated", "no_data")
 LABELS_UP_TO = 250  # names beside the points up to this many components; tooltips beyond
 
 
@@ -51,37 +50,16 @@ def render() -> None:
     picked = pick_col.selectbox(tr("map.pick"), list(labels), key="map_component",
                                 format_func=labels.__getitem__, help=tr("map.pick_help"))
     n_spof = int(nodes["spof"].sum())
-    summary_col.caption(tr("map.summary", n=len(nodes), spof=n_spof, links=len(edges)))
-    status_labels = {s: tr(f"status.{s}") for s in STATUSES}
-    nodes = nodes.assign(
-        stage_label=[tr.maybe(f"stage.{s}", s) for s in nodes["stage"]],
-        hhi_text=[f"{h:,.0f}" if h == h else "—" for h in nodes["hhi_country"]],
-        top_text=[f"{c} {percent(s)}" if c else "—"
-                  for c, s in zip(nodes["top_country"], nodes["top_country_share"], strict=True)],
-        kind_label=[tr("map.end_product") if e else tr("map.input") for e in nodes["end_product"]],
-        spof_text=[tr("map.yes", n=n) if f else tr("map.no")
-                   for f, n in zip(nodes["spof"], nodes["targets_stopped"], strict=True)],
-    )
-    headers = (
-        nodes.groupby("stage")
-        .agg(x=("x", "mean"))
-        .reset_index()
-        .assign(y=float(nodes["y"].min()) - 1.3)
-    )
-    headers["text"] = [tr.maybe(f"stage.{s}", s) for s in headers["stage"]]
-    chart = charts.network(
-        nodes, edges, colour_field="status", colour_labels=status_labels,
-        colours=charts.STATUS_COLOURS, legend_title=tr("map.legend"),
-        tooltip=[("name", tr("col.component")), ("stage_label", tr("col.stage")),
-                 ("colour", tr("map.legend")), ("hhi_text", tr("col.hhi_country")),
-                 ("top_text", tr("col.top_country")), ("spof_text", tr("map.ring"))],
-        headers=headers, shape_field="kind_label", shape_title=tr("map.shape"),
-        ring_field="spof", ring_label=tr("status.spof"), labels=len(nodes) <= LABELS_UP_TO,
-    )
+    with shell.guard(tr):
+        head = state.headline(ctx.url, ctx.version, chain, ctx.scope)
+    summary_col.caption(tr("map.summary", n=len(nodes), spof=n_spof, links=len(edges),
+                           outside=head.spof_components - n_spof))
+    chart, _ = charts.chain_map_chart(nodes, edges, tr, labels=len(nodes) <= LABELS_UP_TO)
     if len(nodes) > LABELS_UP_TO:
         st.caption(tr("map.no_labels", n=LABELS_UP_TO))
+    # drawn at its own size: labels were measured and placed in px (layout.py)
     st.altair_chart(chart, key="map_chart", on_select="rerun", selection_mode=charts.PICK,
-                    width="stretch")
+                    width="content")
     _component_panel(ctx, chain, str(picked))
 
 
@@ -109,7 +87,7 @@ def _component_panel(ctx: shell.Context, chain: str, component_id: str) -> None:
         if view.products:
             st.markdown(tr("map.products", names=sep.join(view.products)))
         if not view.buyers.empty:
-            st.dataframe(
+            data_table(
                 view.buyers, hide_index=True, key="map_buyers",
                 column_config={
                     "buyer": st.column_config.TextColumn(tr("col.buyer"), width="medium"),
@@ -127,7 +105,7 @@ def _producers(tr: Tr, view: ComponentView) -> None:
     if view.producers.empty:
         st.caption(tr("map.no_producers"))
     else:
-        st.dataframe(
+        data_table(
             as_points(view.producers, ["share"]), hide_index=True, key="map_producers",
             column_config={
                 "firm": st.column_config.TextColumn(tr("col.firm")),
@@ -139,9 +117,13 @@ def _producers(tr: Tr, view: ComponentView) -> None:
         )
     if not view.countries.empty:
         st.markdown(f"**{tr('map.countries')}**")
-        st.dataframe(
+        st.altair_chart(charts.share_bars(view.countries, "country", "share",
+                                          title_x=tr("col.share"), country_field="country_id"),
+                        width="stretch", key="map_country_bars")
+        data_table(
             as_points(view.countries, ["share"]), hide_index=True, key="map_countries",
             column_config={
+                "country_id": None,
                 "country": st.column_config.TextColumn(tr("col.country")),
                 "share": st.column_config.ProgressColumn(tr("col.share"), min_value=0.0,
                                                          max_value=100.0, format="%.1f%%"),

@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from chainrisk.ui import charts, downloads, shell, state
-from chainrisk.ui.widgets import as_points, percent_column, translate_column
+from chainrisk.ui.widgets import (
+    as_points,
+    data_table,
+    percent_column,
+    translate_column,
+    with_dashes,
+)
 
 BANDS = ("high", "moderate", "unconcentrated")
 
@@ -48,11 +54,11 @@ def render() -> None:
         st.caption(tr("conc.countries_help"))
         st.altair_chart(
             charts.share_bars(countries.head(15), "country", "supply_share",
-                              title_x=tr("conc.supply_share")),
+                              title_x=tr("conc.supply_share"), country_field="country_id"),
             width="stretch", key="conc_countries",
         )
-        st.dataframe(
-            as_points(countries.head(15), ["supply_share"])[
+        data_table(
+            as_points(countries, ["supply_share"])[  # every country; the chart: the top 15
                 ["country", "supply_share", "components_led", "components_over_65",
                  "present_in"]],
             hide_index=True, key="conc_countries_table",
@@ -75,8 +81,8 @@ def render() -> None:
                                   title_x=tr("conc.domestic_share"), colour="#b2182b"),
                 width="stretch", key="conc_provinces",
             )
-            st.dataframe(
-                as_points(provinces.head(15), ["domestic_share"])[
+            data_table(
+                as_points(provinces, ["domestic_share"])[
                     ["province", "domestic_share", "components_led", "present_in"]],
                 hide_index=True, key="conc_provinces_table",
                 column_config={
@@ -90,7 +96,8 @@ def render() -> None:
     table = translate_column(translate_column(conc, "band", tr, "band"), "stage", tr, "stage")
     table = as_points(table, ["top_share", "cr3", "top_country_share", "foreign_share",
                               "share_confidence"])
-    st.dataframe(
+    table = with_dashes(table, ["hhi_province"])  # none when nothing is made at home
+    data_table(
         table.drop(columns=["id"]), hide_index=True, key="conc_table",
         column_config={
             "name": st.column_config.TextColumn(tr("col.component"), width="medium"),
@@ -99,7 +106,7 @@ def render() -> None:
             "hhi_firm": st.column_config.NumberColumn(tr("col.hhi_firm"), format="%d"),
             "hhi_country": st.column_config.NumberColumn(tr("col.hhi_country"), format="%d"),
             "band": tr("col.band"),
-            "hhi_province": st.column_config.NumberColumn(tr("col.hhi_province"), format="%d"),
+            "hhi_province": st.column_config.TextColumn(tr("col.hhi_province")),
             "top_producer": tr("col.top_producer"),
             "top_share": percent_column(tr("col.top_share")),
             "cr3": percent_column(tr("col.cr3")),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from chainrisk.schema import Stage
 from chainrisk.ui import charts, shell, state
+from chainrisk.ui.downloads import frame_csv
 from chainrisk.ui.neighbourhood import MAX_VISIBLE
 from chainrisk.ui.pages.chain_map import _picked
-from chainrisk.ui.widgets import pick_many, pick_one
+from chainrisk.ui.widgets import data_table, pick_many, pick_one
 
-ROLES = ("root", "spof", "stops", "other")
 LABELS_UP_TO = 160  # names beside the points up to this many nodes; tooltips beyond
 SPOFS_LISTED = 12
 
@@ -67,27 +68,15 @@ def render() -> None:
                       side=tr("explorer.side_up") if (found.cut_tier or 0) < 0
                       else tr("explorer.side_down")))
     nodes = found.nodes
-    role_labels = {r: tr(f"role.{r}") for r in ROLES}
-    nodes = nodes.assign(
-        kind_label=[tr(f"kind.{k}") for k in nodes["kind"]],
-        tier_label=[tr("explorer.tier_up", n=-t) if t < 0 else tr("explorer.tier_down", n=t)
-                    if t > 0 else tr("explorer.tier_root") for t in nodes["tier"]],
+    colour_by = st.segmented_control(
+        tr("explorer.colour_by"), ["role", "country"], key="explorer_colour",
+        default="role", format_func=lambda k: tr(f"explorer.colour_{k}"),
     )
-    headers = (nodes.groupby("tier").agg(x=("x", "mean")).reset_index()
-               .assign(y=float(nodes["y"].min()) - 1.3))
-    headers["text"] = [tr("explorer.col_up", n=-t) if t < 0 else tr("explorer.col_down", n=t)
-                       if t > 0 else tr("explorer.col_root") for t in headers["tier"]]
-    chart = charts.network(
-        nodes, found.edges, colour_field="role", colour_labels=role_labels,
-        colours=charts.ROLE_COLOURS, legend_title=tr("explorer.legend"),
-        tooltip=[("name", tr("col.name")), ("kind_label", tr("col.kind")),
-                 ("where", tr("col.country")), ("tier_label", tr("explorer.tier")),
-                 ("colour", tr("explorer.legend"))],
-        headers=headers, labels=len(nodes) <= LABELS_UP_TO, shape_field="kind_label",
-        shape_title=tr("col.kind"),
-    )
+    chart, _ = charts.explorer_chart(nodes, found.edges, tr, labels=len(nodes) <= LABELS_UP_TO,
+                                     by_country=colour_by == "country")
+    # drawn at its own size: labels were measured and placed in px (layout.py)
     event = st.altair_chart(chart, key="explorer_chart", on_select="rerun",
-                            selection_mode=charts.PICK, width="stretch")
+                            selection_mode=charts.PICK, width="content")
     counts = nodes["role"].value_counts()
     st.caption(tr("explorer.summary", n=len(nodes), links=len(found.edges),
                   spof=int(counts.get("spof", 0)), stops=int(counts.get("stops", 0))))
@@ -110,10 +99,29 @@ def render() -> None:
     with right:
         sep = "、" if ctx.lang == "zh" else ", "
         if view.spofs:
-            shown_spofs = sep.join(view.spofs[:SPOFS_LISTED])
-            if len(view.spofs) > SPOFS_LISTED:
-                shown_spofs += tr("explorer.more", n=len(view.spofs) - SPOFS_LISTED)
-            st.markdown(f"**{tr('explorer.its_spofs', n=len(view.spofs))}** " + shown_spofs)
+            kinds = [kind for _, _, kind in view.spofs]
+            st.markdown(f"**{tr('explorer.its_spofs', n=len(view.spofs))}** "
+                        + tr("explorer.spof_kinds", components=kinds.count("component"),
+                             firms=kinds.count("firm"), regions=kinds.count("region")))
+            names = [name for _, name, _ in view.spofs]
+            shown_spofs = sep.join(names[:SPOFS_LISTED])
+            if len(names) > SPOFS_LISTED:
+                shown_spofs += tr("explorer.more", n=len(names) - SPOFS_LISTED)
+            st.markdown(shown_spofs)
+            with st.expander(tr("explorer.all_spofs", n=len(view.spofs)),
+                             expanded=len(view.spofs) <= SPOFS_LISTED):
+                table = pd.DataFrame.from_records(
+                    [{"name": name, "kind": tr(f"kind.{kind}"), "id": ident}
+                     for ident, name, kind in view.spofs], columns=["name", "kind", "id"])
+                data_table(table, hide_index=True, key="explorer_spofs", column_config={
+                    "name": st.column_config.TextColumn(tr("col.name"), width="medium"),
+                    "kind": st.column_config.TextColumn(tr("col.kind"), width="small"),
+                    "id": st.column_config.TextColumn(tr("col.id"), width="medium"),
+                })
+                st.download_button(
+                    tr("explorer.download_spofs"), data=frame_csv(table), file_name=(
+                        f"spof-{view.id.replace(':', '-')}.csv"), mime="text/csv",
+                    key="explorer_spofs_download", icon=":material/download:")
         else:
             st.markdown(tr("explorer.no_spofs"))
         if view.stops:

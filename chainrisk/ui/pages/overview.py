@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from chainrisk.ui import shell, state
-from chainrisk.ui.widgets import as_points, percent, percent_column, translate_column
+from chainrisk.ui.downloads import frame_csv
+from chainrisk.ui.widgets import as_points, data_table, percent, percent_column, translate_column
 
 
 def render() -> None:
@@ -19,22 +20,45 @@ def render() -> None:
         head = state.headline(ctx.url, ctx.version, chain, ctx.scope)
     row1 = st.columns(3, border=True)
     row2 = st.columns(3, border=True)
-    row1[0].metric(tr("overview.firms"), f"{head.firms:,}", help=tr("overview.firms_help"))
+    row1[0].metric(tr("overview.firms"), f"{head.firms:,}", help=tr(
+        "overview.firms_help", producers=head.producers, leaders=head.leaders,
+        distributors=head.distributors, customers=head.customers))
     row1[1].metric(tr("overview.components"), f"{head.components:,}",
                    help=tr("overview.components_help"))
     row1[2].metric(tr("overview.countries"), f"{head.countries:,}",
                    help=tr("overview.countries_help"))
     row2[0].metric(tr("overview.spofs"), f"{head.spofs:,}",
                    help=tr("overview.spofs_help", targets=head.targets, firms=head.spof_firms,
-                           components=head.spof_components, regions=head.spof_regions))
+                           components=head.spof_components, regions=head.spof_regions,
+                           outside=head.spof_outside))
     row2[1].metric(tr("overview.over65"), percent(head.over_65_share),
                    help=tr("overview.over65_help", n=head.over_65, of=head.with_producers))
     row2[2].metric(tr("overview.foreign"), percent(head.foreign_share),
                    help=tr("overview.foreign_help"))
     st.caption(tr("overview.spof_line", spofs=head.spofs, targets=head.targets,
                   firms=head.spof_firms, components=head.spof_components,
-                  regions=head.spof_regions)
+                  regions=head.spof_regions, inside=head.spof_inside,
+                  outside=head.spof_outside)
                + " " + tr("overview.over65_help", n=head.over_65, of=head.with_producers))
+    with shell.guard(tr):
+        spofs = state.spofs(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
+    with st.expander(tr("overview.all_spofs", n=len(spofs))):
+        st.caption(tr("overview.all_spofs_help"))
+        shown = spofs.assign(
+            kind=[tr(f"kind.{k}") for k in spofs["kind"]],
+            role=[tr(f"member_role.{r}") for r in spofs["role"]],
+        ).drop(columns=["member"])
+        data_table(shown, hide_index=True, key="overview_spofs", column_config={
+            "id": st.column_config.TextColumn(tr("col.id")),
+            "name": st.column_config.TextColumn(tr("col.name"), width="medium"),
+            "kind": st.column_config.TextColumn(tr("col.kind")),
+            "role": st.column_config.TextColumn(tr("col.member_role")),
+            "targets_stopped": st.column_config.NumberColumn(tr("col.targets_stopped")),
+            "targets": st.column_config.TextColumn(tr("col.targets"), width="large"),
+        }, column_order=["name", "kind", "role", "targets_stopped", "targets", "id"])
+        st.download_button(tr("overview.download_spofs"), data=frame_csv(shown),
+                           file_name=f"spof-{chain}.csv", mime="text/csv",
+                           key="overview_spofs_download", icon=":material/download:")
 
     st.subheader(tr("overview.top_risks"))
     st.caption(tr("overview.top_risks_help"))
@@ -43,12 +67,12 @@ def render() -> None:
     regions = top["kind"] == "region"
     top = as_points(translate_column(top, "kind", tr, "kind"), ["output_lost"])
     top.loc[regions, "place"] = [tr.maybe(f"level.{p}", p) for p in top.loc[regions, "place"]]
-    st.dataframe(
+    data_table(
         top[["rank", "name", "kind", "place", "score", "targets_lost", "output_lost",
              "sole_source_links"]],
         hide_index=True, key="overview_top",
         column_config={
-            "rank": st.column_config.NumberColumn(tr("overview.rank_in_kind"), width="small",
+            "rank": st.column_config.NumberColumn(tr("overview.rank_in_kind"),
                                                   help=tr("overview.rank_in_kind_help")),
             "name": st.column_config.TextColumn(tr("col.name"), width="medium"),
             "kind": st.column_config.TextColumn(tr("col.kind")),
@@ -67,7 +91,7 @@ def render() -> None:
     st.caption(tr("overview.concentrated_help"))
     conc = state.concentration(ctx.url, ctx.version, chain, ctx.lang, ctx.scope).head(8)
     conc = as_points(conc, ["top_country_share", "top_share", "foreign_share"])
-    st.dataframe(
+    data_table(
         conc[["name", "hhi_country", "top_country", "top_country_share", "top_producer",
               "top_share", "n_producers"]],
         hide_index=True, key="overview_conc",

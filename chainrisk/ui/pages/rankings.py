@@ -11,7 +11,7 @@ from chainrisk.analysis.ranking import DEFAULT_WEIGHTS
 from chainrisk.schema import Stage
 from chainrisk.ui import downloads, shell, state
 from chainrisk.ui.i18n import Tr
-from chainrisk.ui.widgets import as_points, percent_column, translate_column
+from chainrisk.ui.widgets import as_points, data_table, percent_column, translate_column
 
 KINDS = ("firm", "component", "region")
 SORTABLE = ("score", "targets_lost", "output_lost", "nodes_lost", "sole_source_links",
@@ -63,12 +63,13 @@ def render() -> None:
         rows = rows[rows["name"].str.casefold().str.contains(q, regex=False)
                     | rows["id"].str.casefold().str.contains(q, regex=False)]
     if only:
-        rows = rows[rows["targets_lost"] > 0]
+        rows = rows[rows["spof"]]
     rows = rows.sort_values([sort_by, "id"], ascending=[ascending, True], na_position="last")
     shown = translate_column(translate_column(rows, "stage", tr, "stage"), "band", tr, "band")
     if kind == "region":
         shown = translate_column(shown, "place", tr, "level")
-    columns = ["rank", "name", "place" if kind != "component" else "stage", "score",
+    shown = translate_column(shown, "role", tr, "member_role")
+    columns = ["rank", "name", "role", "place" if kind != "component" else "stage", "score",
                "targets_lost", "targets_lost_share", "output_lost", "nodes_lost",
                "sole_source_links", "concentration", "band", "betweenness", "articulation_point"]
     if kind == "region":
@@ -76,7 +77,7 @@ def render() -> None:
     if kind == "component":
         columns = [c for c in columns if c not in ("betweenness", "articulation_point")]
     shown = as_points(shown, ["targets_lost_share", "output_lost"])
-    st.dataframe(shown[columns], hide_index=True, key="rank_table", height=520,
+    data_table(shown[columns], hide_index=True, key="rank_table", height=520,
                  column_config=_columns(tr, kind))
     st.caption(tr("rank.count", shown=len(rows), total=int((frame["kind"] == kind).sum()))
                + " · " + tr("rank.weights", weights=", ".join(
@@ -90,14 +91,13 @@ def render() -> None:
     st.caption(tr("rank.download_help"))
     shared = state.shared(ctx.url)
     d1, d2, d3 = st.columns(3)
-    allowed = ctx.allowed_ids()
     d1.download_button(tr("rank.xlsx"), downloads.export_bytes(shared, chain, ".xlsx", ctx.lang,
-                                                               allowed=allowed),
+                                                               visible=ctx.visible()),
                        file_name=f"chainrisk-{chain}.xlsx", key="rank_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:")
     d2.download_button(tr("rank.csv_zip"), downloads.export_bytes(shared, chain, ".zip", ctx.lang,
-                                                                  allowed=allowed),
+                                                                  visible=ctx.visible()),
                        file_name=f"chainrisk-{chain}-csv.zip", key="rank_zip",
                        mime="application/zip", on_click="ignore", icon=":material/download:")
     d3.download_button(tr("rank.csv_view"), downloads.frame_csv(_export_view(rows)),
@@ -116,6 +116,7 @@ def _columns(tr: Tr, kind: str) -> dict[str, Any]:
     return {
         "rank": cc.NumberColumn(tr("col.rank")),
         "name": cc.TextColumn(tr("col.name"), width="medium"),
+        "role": cc.TextColumn(tr("col.member_role")),
         "place": cc.TextColumn(place),
         "stage": cc.TextColumn(tr("col.stage")),
         "score": cc.ProgressColumn(tr("col.score"), min_value=0.0, max_value=1.0, format="%.3f",

@@ -10,7 +10,14 @@ import streamlit as st
 from chainrisk.ui import charts, downloads, shell, state
 from chainrisk.ui.frames import name_by_id
 from chainrisk.ui.i18n import Tr
-from chainrisk.ui.widgets import as_points, percent, percent_column, pick_many, translate_column
+from chainrisk.ui.widgets import (
+    as_points,
+    data_table,
+    percent,
+    percent_column,
+    pick_many,
+    translate_column,
+)
 
 SAVED = "whatif_saved"  # session state: {name: {"chain", "disrupt", "targets": frame records}}
 
@@ -71,7 +78,7 @@ def _answer(ctx: shell.Context, chain: str, disrupt: tuple[str, ...], view: Any)
     left, right = st.columns([6, 5], gap="large")
     with left:
         st.subheader(tr("whatif.per_target"))
-        st.dataframe(
+        data_table(
             as_points(targets, ["before", "after", "loss"])[
                 ["name", "role", "before", "after", "loss", "stops"]]
             .sort_values(["loss", "name"], ascending=[False, True]),
@@ -92,7 +99,7 @@ def _answer(ctx: shell.Context, chain: str, disrupt: tuple[str, ...], view: Any)
     with st.expander(tr("whatif.all_changes", n=view.losing)):
         changes = translate_column(view.changes, "kind", tr, "kind")
         changes = as_points(changes, ["before", "after", "loss"])
-        st.dataframe(changes[["name", "kind", "before", "after", "loss", "stops"]],
+        data_table(changes[["name", "kind", "before", "after", "loss", "stops"]],
                      hide_index=True, key="whatif_changes", column_config=_config(tr))
     s1, s2, s3, s4 = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
     default = tr("whatif.default_name", n=len(st.session_state.get(SAVED, {})) + 1)
@@ -102,7 +109,7 @@ def _answer(ctx: shell.Context, chain: str, disrupt: tuple[str, ...], view: Any)
     shared = state.shared(ctx.url)
     s3.download_button(tr("whatif.xlsx"),
                        downloads.export_bytes(shared, chain, ".xlsx", ctx.lang, disrupt,
-                                              allowed=ctx.allowed_ids()),
+                                              visible=ctx.visible()),
                        file_name=f"chainrisk-{chain}-scenario.xlsx", key="whatif_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        on_click="ignore", icon=":material/download:")
@@ -136,7 +143,7 @@ def _saved(ctx: shell.Context, chain: str) -> None:
     left, right = st.columns([1, 1], gap="large")
     with left:
         st.caption(tr("whatif.compare_table"))
-        st.dataframe(wide, hide_index=True, key="whatif_compare_table", column_config={
+        data_table(wide, hide_index=True, key="whatif_compare_table", column_config={
             "name": st.column_config.TextColumn(tr("col.name")),
             **{n: percent_column(n, width=None) for n in picked},
         })
