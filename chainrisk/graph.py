@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -51,6 +52,16 @@ FloatArray = npt.NDArray[np.float64]
 KindArray = npt.NDArray[np.int8]
 
 Rows = Iterable[Mapping[str, Any]]
+
+
+def name_key(text: str) -> str:
+    """Return ``text`` as names are compared when a user types one: NFKC (full-width
+    forms to plain), case folded, spaces removed.
+
+    >>> name_key("Ｓｉｌｉｃｏｎ  Wafer"), name_key(" 深圳市 ")
+    ('siliconwafer', '深圳市')
+    """
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 class Kind(IntEnum):
@@ -142,6 +153,48 @@ class DependencyGraph:
     # the share each member was given in the data, NaN where it was missing
     share_given: FloatArray = field(default_factory=lambda: np.zeros(0))
     stage: Mapping[int, str] = field(default_factory=dict)
+    aliases: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ names
+
+    @cached_property
+    def _by_name(self) -> dict[str, tuple[int, ...]]:
+        found: dict[str, list[int]] = {}
+        for v in self.real_nodes():
+            texts = {self.names[v], self.names_zh[v] or "", *self.aliases.get(v, ())}
+            for text in texts:
+                key = name_key(text)
+                if key and v not in found.setdefault(key, []):
+                    found[key].append(v)
+        return {k: tuple(vs) for k, vs in found.items()}
+
+    def lookup(self, text: str) -> tuple[int, ...]:
+        """Return the real nodes whose name, Chinese name or alias is ``text`` (width,
+        case and spaces aside), in index order.
+
+        >>> g = DependencyGraph.from_tables({
+        ...     "regions": [{"id": "CN-GD-SZ", "name": "Shenzhen", "name_zh": "深圳市",
+        ...                  "level": "city"}],
+        ...     "firms": [{"id": "tsmc", "name": "TSMC", "aliases": ("台积电",),
+        ...                "region": "CN-GD-SZ"}],
+        ...     "components": [{"id": "wafer", "name": "Silicon wafer", "name_zh": "硅片"}]})
+        >>> [g.ids[v] for v in g.lookup("硅片") + g.lookup("深圳市") + g.lookup("台积电")]
+        ['component:wafer', 'region:CN-GD-SZ', 'firm:tsmc']
+        >>> g.lookup("silicon  WAFER") == g.lookup("Ｓｉｌｉｃｏｎ wafer")
+        True
+        """
+        return self._by_name.get(name_key(text), ())
+
+    def containing(self, text: str, limit: int = 10) -> list[int]:
+        """Return up to ``limit`` real nodes whose name, Chinese name or alias contains
+        ``text`` (as :meth:`lookup` compares), shortest name first — suggestions for a
+        name typed that matches nothing exactly."""
+        key = name_key(text)
+        if not key:
+            return []
+        found = sorted({v for k, vs in self._by_name.items() if key in k for v in vs},
+                       key=lambda v: (len(self.names[v]), self.ids[v]))
+        return found[:limit]
 
     # ------------------------------------------------------------------ shape
 
@@ -403,6 +456,7 @@ class _Builder:
         self.kinds: list[int] = []
         self.names: list[str] = []
         self.names_zh: list[str | None] = []
+        self.aliases: dict[int, tuple[str, ...]] = {}
         # groups: owner, kind, ref, label, members, given shares (None = missing)
         self.g_owner: list[int] = []
         self.g_kind: list[int] = []
@@ -411,10 +465,16 @@ class _Builder:
         self.g_members: list[list[int]] = []
         self.g_shares: list[list[float | None]] = []
 
-    def node(self, kind: Kind, ident: str, name: str, name_zh: str | None) -> int:
+    def node(self, kind: Kind, ident: str, name: str, name_zh: str | None,
+             aliases: Any = None) -> int:
         qid = _PREFIX[kind] + ident
         if qid in self.index:
             raise ValueError(f"{qid} is defined twice")
+        if aliases:
+            listed = aliases.split(";") if isinstance(aliases, str) else aliases
+            kept = tuple(str(a).strip() for a in listed if str(a).strip())
+            if kept:
+                self.aliases[len(self.ids)] = kept
         self.index[qid] = len(self.ids)
         self.ids.append(qid)
         self.kinds.append(int(kind))
@@ -446,14 +506,16 @@ class _Builder:
         region_parent_id: dict[int, str] = {}
         region_level: dict[int, str] = {}
         for rg in self.rows("regions"):
-            v = self.node(Kind.REGION, rg["id"], rg.get("name") or rg["id"], rg.get("name_zh"))
+            v = self.node(Kind.REGION, rg["id"], rg.get("name") or rg["id"], rg.get("name_zh"),
+                          rg.get("aliases"))
             region_level[v] = rg.get("level") or ""
             if rg.get("parent"):
                 region_parent_id[v] = rg["parent"]
         firm_region: dict[int, int] = {}
         leader_flag: list[int] = []
         for fr in self.rows("firms"):
-            v = self.node(Kind.FIRM, fr["id"], fr.get("name") or fr["id"], fr.get("name_zh"))
+            v = self.node(Kind.FIRM, fr["id"], fr.get("name") or fr["id"], fr.get("name_zh"),
+                          fr.get("aliases"))
             firm_region[v] = self.index["region:" + fr["region"]]
             if fr.get("chain_leader"):
                 leader_flag.append(v)
@@ -461,7 +523,8 @@ class _Builder:
         component_chains: dict[int, tuple[str, ...]] = {}
         end_products: list[int] = []
         for cr in self.rows("components"):
-            v = self.node(Kind.COMPONENT, cr["id"], cr.get("name") or cr["id"], cr.get("name_zh"))
+            v = self.node(Kind.COMPONENT, cr["id"], cr.get("name") or cr["id"], cr.get("name_zh"),
+                          cr.get("aliases"))
             if cr.get("stage"):
                 stage[v] = cr["stage"]
             component_chains[v] = tuple(cr.get("chains") or ())
@@ -611,4 +674,5 @@ class _Builder:
             chains=chains,
             share_given=given,
             stage=stage,
+            aliases=self.aliases,
         )

@@ -223,3 +223,40 @@ def test_rank_concentration_structure(loaded: str, tmp_path: Path) -> None:
     assert rows["component:euv-scanner"]["region_over_65"] is True
     code, out, _ = run("--store", loaded, "structure")
     assert out.startswith("STRUCTURAL VIEW")
+
+
+def test_names_are_accepted_where_ids_are(tmp_path: Path, tiny: Path) -> None:
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    assert run("--store", store, "load", "--quiet", str(tiny))[0] == 0
+    code, out, _ = run("--store", store, "spof", "--target", "芯片", "--format", "json")
+    assert code == 0
+    assert list(json.loads(out)["nodes"]) == ["component:chip"]
+    code, out, _ = run("--store", store, "simulate", "--disrupt", "深圳市", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["disrupted"] == ["region:CN-GD-SZ"]
+    # an alias and a full-width, upper-case spelling of a name
+    code, out, _ = run("--store", store, "simulate", "--disrupt", "晶圆", "--disrupt",
+                       "ＥＵＶ  scanner", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["disrupted"] == ["component:euv", "firm:fab"]
+    # a chain by its Chinese name
+    code, out, _ = run("--store", store, "rank", "--chain", "手机", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["chain"] == "phone"
+    # nothing matches: say so, and offer the names that contain what was typed
+    code, _, err = run("--store", store, "spof", "--target", "光刻")
+    assert code == EXIT_USAGE
+    assert "component:euv (极紫外光刻机)" in err
+    assert "component:duv (深紫外光刻机)" in err
+
+
+def test_an_ambiguous_name_lists_its_matches(tmp_path: Path) -> None:
+    firms = TINY["firms.csv"].replace("asml,ASML,阿斯麦,", "asml,ASML,芯片,")
+    bundle = write_bundle(tmp_path / "b", {"firms.csv": firms})
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    assert run("--store", store, "load", "--quiet", str(bundle))[0] == 0
+    code, _, err = run("--store", store, "simulate", "--disrupt", "芯片")
+    assert code == EXIT_USAGE
+    assert "matches 2 nodes" in err
+    assert "firm:asml" in err
+    assert "component:chip" in err

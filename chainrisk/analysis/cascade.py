@@ -156,9 +156,11 @@ def downstream_of(graph: DependencyGraph, sources: Iterable[int]) -> set[int]:
 
 
 def resolve_disruption(graph: DependencyGraph, ids: Sequence[str]) -> list[int]:
-    """Return the node indices of ``ids``; a bare id is looked up as firm, region, component.
+    """Return the node indices of ``ids``: a qualified id, a bare id (looked up as firm,
+    region, component), or else a name, Chinese name or alias (:meth:`DependencyGraph.
+    lookup`).
 
-    Raises KeyError naming the id that is unknown.
+    Raises KeyError naming the text that is unknown, or ambiguous with its matches.
     """
     out = []
     for ident in ids:
@@ -170,11 +172,19 @@ def resolve_disruption(graph: DependencyGraph, ids: Sequence[str]) -> list[int]:
             for kind in ("firm", "region", "component")
             if f"{kind}:{ident}" in graph.index
         ]
+        if not matches:
+            matches = list(graph.lookup(ident))
         if len(matches) != 1:
-            what = "is ambiguous: prefix it with firm:, region: or component:" if matches else (
-                "is not a region, firm or component of the store"
-            )
-            raise KeyError(f"{ident!r} {what}")
+            if matches:
+                listed = ", ".join(f"{graph.ids[v]} ({graph.names[v]})" for v in matches[:10])
+                what = f"matches {len(matches)} nodes: {listed}; give one of these ids"
+            else:
+                what = "is not the id, name or alias of a region, firm or component of the store"
+                near = graph.containing(ident)
+                if near:
+                    what += "; names containing it: " + ", ".join(
+                        f"{graph.ids[v]} ({graph.names_zh[v] or graph.names[v]})" for v in near)
+            raise KeyError(f"{ident!r} {what}", ident, bool(matches))
         out.append(matches[0])
     return out
 

@@ -62,7 +62,7 @@ def test_supply_loop_decays_in_capacity_but_survives_in_binary_model() -> None:
 
 def test_unknown_or_ambiguous_ids() -> None:
     g = DependencyGraph.from_tables(HAND)
-    with pytest.raises(KeyError, match="not a region, firm or component"):
+    with pytest.raises(KeyError, match="not the id, name or alias of a region, firm or component"):
         simulate(g, ["nowhere"])
     assert simulate(g, ["CN"]).disrupted == ("region:CN",)
 
