@@ -108,9 +108,10 @@ def percent_column(label: str, help: str | None = None, digits: int = 0,
 HEADER_PX = 14.0
 CELL_PX = 14.0
 CELL_PADDING = 2 * 8.0
-HELP_ICON = 20.0
+HELP_ICON = 18.0
+SLACK = 4.0
 NAMED_WIDTHS = {"small": 75.0, "medium": 200.0, "large": 400.0}
-MAX_FITTED = 400.0
+MAX_FITTED = 240.0  # px a column grows to for its cells: longer cells end in '…' (hover)
 SAMPLE_ROWS = 200
 
 
@@ -120,9 +121,11 @@ def header_width(label: str, has_help: bool) -> float:
     >>> header_width("Rank", False) < header_width("Rank", True)
     True
     """
-    from chainrisk.ui.layout import BOLD_FACTOR, TextMeasure
+    from chainrisk.ui.layout import TextMeasure
 
-    return (TextMeasure(HEADER_PX).width(label) * BOLD_FACTOR + CELL_PADDING
+    # measured in DejaVu Sans, which runs about a tenth wider than Streamlit's Source
+    # Sans Pro even in its semibold: that is the margin; CJK falls back to the same em
+    return (TextMeasure(HEADER_PX).width(label) + CELL_PADDING + SLACK
             + (HELP_ICON if has_help else 0.0))
 
 
@@ -132,7 +135,7 @@ def fitted(frame: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
     Streamlit sizes a column without a width to its cells and cuts a longer header; a
     column given a width keeps the larger of it and its header. A column without a
     width gets the larger of its header and its widest cell (of the first rows, at most
-    ``MAX_FITTED`` px; longer cells wrap off with '…' and show whole on hover).
+    ``MAX_FITTED`` px: longer cells end in '…' and show whole on hover).
 
     >>> frame = pd.DataFrame({"hhi": [10000]})
     >>> label = "国别集中度（HHI）"
@@ -155,7 +158,7 @@ def fitted(frame: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
         if width is None:
             sample = frame[key].head(SAMPLE_ROWS).tolist() if key in frame.columns else []
             widest = max((cells.width(str(v)) for v in sample), default=0.0) + CELL_PADDING
-            width_px = min(max(needed, widest), MAX_FITTED)
+            width_px = max(needed, min(widest, MAX_FITTED))  # the header always whole
         else:
             given = NAMED_WIDTHS[width] if isinstance(width, str) else float(width)
             width_px = max(given, needed)

@@ -75,7 +75,8 @@ def _answer(ctx: shell.Context, chain: str, disrupt: tuple[str, ...], view: Any)
     m[3].metric(tr("whatif.mean_loss"), percent(view.mean_loss, 1),
                 help=tr("whatif.mean_loss_help"))
     targets = translate_column(view.targets, "role", tr, "role")
-    left, right = st.columns([6, 5], gap="large")
+    # one above the other: the table needs its width, the chart its long names
+    left, right = st.container(), st.container()
     with left:
         st.subheader(tr("whatif.per_target"))
         data_table(
@@ -168,7 +169,7 @@ def _saved(ctx: shell.Context, chain: str) -> None:
 def _config(tr: Tr) -> dict[str, Any]:
     cc = st.column_config
     return {
-        "name": cc.TextColumn(tr("col.name"), width=170),
+        "name": cc.TextColumn(tr("col.name"), width=160),
         "role": cc.TextColumn(tr("col.role"), width=95),
         "kind": cc.TextColumn(tr("col.kind"), width=80),
         "before": percent_column(tr("col.before"), width=55),
