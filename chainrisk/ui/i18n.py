@@ -624,6 +624,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Several lists may be uploaded at once; every sheet is read.",
     ),
     "data.bundle_file": ("数据包（zip）", "Bundle (zip)"),
+    "data.upload_button": ("选择文件上传", "Upload"),
     "data.on_error": WORDS["label.on_error"],
     "data.on_error_raise": WORDS["on_error.raise"],
     "data.on_error_skip": WORDS["on_error.skip"],

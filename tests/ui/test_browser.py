@@ -305,6 +305,19 @@ def test_language_switch_in_the_browser(served: str, browser_page: tuple[Any, Tr
     # the picker's shown label follows the language
     assert chain.locator("input").input_value() == "集成电路"
     _screenshot(page, "overview-zh.png", shots)
+    # Streamlit's own upload box, worded in Chinese too
+    page.get_by_test_id("stSidebarNav").get_by_text("数据管理").click()
+    _settle(page, "数据管理")
+    box = page.get_by_test_id("stFileUploaderDropzone").first
+    box.wait_for()
+    # English text Streamlit puts there is not drawn (its size 0, the size line hidden);
+    # the Chinese label is drawn in its place
+    label = box.locator("button p")
+    assert label.evaluate("e => getComputedStyle(e).fontSize") == "0px"
+    assert "选择文件上传" in label.evaluate("e => getComputedStyle(e, '::after').content")
+    assert not page.get_by_test_id("stFileUploaderDropzoneInstructions").first.is_visible()
+    page.get_by_test_id("stSidebarNav").get_by_text("总览").click()
+    _settle(page, "集成电路 — 总览")
     page.get_by_test_id("stSidebar").get_by_role("radio", name="English").click()
     _settle(page, PAGES[""][1])
     traffic.check()

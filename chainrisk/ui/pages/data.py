@@ -111,9 +111,32 @@ def _failed(tr: Tr, e: ChainriskError) -> str:
 # ---------------------------------------------------------------------- bundle
 
 
+def _uploader_words(tr: Tr) -> None:
+    """Word Streamlit's own upload box in the page's language.
+
+    Streamlit draws the box's button ("Upload") and its size line ("200MB per file •
+    ZIP") in English with no option to change them: a style rule replaces the button's
+    text with ours and hides the size line, which the caption under the box says in the
+    page's language (with the setting that changes it).
+    """
+    if tr.lang == "en":
+        return
+    label = tr("data.upload_button").replace("\\", "").replace('"', "")
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+        "{font-size:0}"
+        '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] '
+        f'p::after{{content:"{label}";font-size:0.875rem}}'
+        '[data-testid="stFileUploaderDropzoneInstructions"]{display:none}'
+        "</style>"
+    )
+
+
 def _bundle(ctx: shell.Context) -> None:
     tr = ctx.tr
     st.markdown(tr("data.bundle_help"))
+    _uploader_words(tr)
     upload = st.file_uploader(tr("data.bundle_file"), type=["zip"], key="data_bundle_zip",
                               help=tr("data.bundle_file_help"),
                               max_upload_size=uploads.upload_limit_mb())
@@ -173,6 +196,7 @@ def _run_bundle(ctx: shell.Context, data: bytes, on_error: OnError, key: tuple[A
 def _suppliers(ctx: shell.Context) -> None:
     tr = ctx.tr
     st.markdown(tr("data.suppliers_help"))
+    _uploader_words(tr)
     files = st.file_uploader(tr("data.suppliers_file"), type=["csv", "xlsx"],
                              accept_multiple_files=True, key="data_suppliers_files",
                              help=tr("data.suppliers_file_help"),
