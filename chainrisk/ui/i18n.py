@@ -116,12 +116,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "account.",
     ),
     "signin.no_method": (
-        "访问策略中没有设置密码的用户，也没有配置统一身份登录，因此无人能够登录。管理员可用 "
-        "chainrisk ui hash-password 生成密码哈希并加入策略文件，或在 .streamlit/secrets.toml "
-        "中配置 [auth]。",
+        "访问策略中没有设置密码的用户，也没有配置统一身份登录，因此无人能够登录。请联系本系统的"
+        "管理员：需要在访问策略中加入带密码的用户，或配置统一身份登录"
+        "（见安全手册“多人使用本应用”一节）。",
         "Nobody can sign in: the access policy has no user with a password and single "
-        "sign-on is not configured. An administrator can add users with a hash from "
-        "chainrisk ui hash-password, or configure [auth] in .streamlit/secrets.toml.",
+        "sign-on is not configured. Please ask the administrator of this system to add users "
+        "with passwords to the access policy, or to set up single sign-on (security "
+        "guide, \"Running the app for more than one person\").",
     ),
     "account.signed_in": ("已登录：{name}（{role}）", "Signed in: {name} ({role})"),
     "account.sign_out": ("退出登录", "Sign out"),
@@ -148,11 +149,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "administrator.",
     ),
     "access.exposed": (
-        "本应用正在网络地址 {address} 上提供服务，却没有配置访问策略，因此不显示任何数据。请用 "
-        "chainrisk ui --policy 策略文件 启动（见 docs/security.md），或只绑定 127.0.0.1。",
+        "本应用正在网络地址 {address} 上提供服务，却没有配置访问策略，因此不显示任何数据。"
+        "请联系本系统的管理员：需要为应用配置访问策略后重新启动，或只在本机地址上提供服务"
+        "（见安全手册“多人使用本应用”一节）。",
         "This app is served on the network address {address} without an access policy, so "
-        "it shows nothing. Start it with chainrisk ui --policy FILE (see docs/security.md), "
-        "or bind it to 127.0.0.1 only.",
+        "it shows nothing. Please ask the administrator of this system to restart it with "
+        "an access policy, or to serve it on this machine's loopback address only "
+        "(security guide, \"Running the app for more than one person\").",
     ),
     # ------------------------------------------------------------------ shared vocabulary
     "kinds.firm": ("企业", "Firms"),
@@ -469,10 +472,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------------ rankings
     "rank.title": ("{chain} — 风险排名", "{chain} — rankings"),
     "rank.lead": (
-        "按关键程度排列的企业、环节和地区，列出评分的每个分项。可筛选、排序，并下载与命令行 "
-        "`chainrisk export` 相同的 Excel 或 CSV 文件。",
+        "按关键程度排列的企业、环节和地区，列出评分的每个分项。可筛选、排序，并下载 Excel 或 "
+        "CSV 文件（与命令行导出的文件相同）。",
         "Firms, components and regions by criticality, every part of the score shown. "
-        "Filter, sort, and download the same Excel or CSV files as `chainrisk export`.",
+        "Filter, sort, and download Excel or CSV files (the same files as the command "
+        "line's export).",
     ),
     "rank.kind": ("对象", "Rank"),
     "rank.search": ("按名称查找", "Find by name"),
