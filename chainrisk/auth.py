@@ -789,7 +789,7 @@ def client_key(address: str | None) -> str:
     >>> client_key(None), client_key("not an address")
     ('unknown', 'unknown')
     """
-    ip = _ip(address)
+    ip = parse_address(address)
     if ip is None:
         return "unknown"
     if ip.version == 6:
@@ -803,11 +803,12 @@ def client_label(address: str | None) -> str:
     >>> client_label("::ffff:192.0.2.1"), client_label(""), client_label("a\\nb")
     ('192.0.2.1', 'unknown', 'unknown')
     """
-    ip = _ip(address)
+    ip = parse_address(address)
     return "unknown" if ip is None else str(ip)
 
 
-def _ip(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def parse_address(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return the IP address ``address`` (an IPv4-mapped IPv6 one as IPv4), or None."""
     if not address:
         return None
     try:

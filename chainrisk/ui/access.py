@@ -51,6 +51,7 @@ from chainrisk.auth import (
     Throttle,
     client_label,
     load_policy,
+    parse_address,
     sign_in,
 )
 from chainrisk.errors import AccessDenied
@@ -151,13 +152,7 @@ def _address(text: str | None) -> _Address | None:
         text = m[1]
     elif re.fullmatch(r"[0-9.]+:\d+", text):
         text = text.rsplit(":", 1)[0]
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
+    return parse_address(text)
 
 
 @cache
