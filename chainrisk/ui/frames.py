@@ -23,7 +23,6 @@ import pandas as pd
 from chainrisk import chainview
 from chainrisk.analysis.cascade import CascadeResult
 from chainrisk.analysis.concentration import band
-from chainrisk.analysis.members import chain_members
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
 from chainrisk.service import RiskService
 from chainrisk.ui.neighbourhood import Adjacency, Neighbourhood, layered
@@ -45,16 +44,6 @@ name_by_id = chainview.name_by_id
 kind_of = chainview.kind_of
 country_of_firm = chainview.country_of_firm
 producers = chainview.producers
-
-
-def chain_components(graph: DependencyGraph, chain: str) -> list[int]:
-    """Return the component nodes of ``chain``, in index order."""
-    return sorted(chain_members(graph, chain).components)
-
-
-def chain_firms(graph: DependencyGraph, chain: str) -> set[int]:
-    """Return the chain's firms: producers of its components, leaders, distributors."""
-    return set(chain_members(graph, chain).firms)
 
 
 def targets_stopped(service: RiskService, chain: str, visible: Visible = None) -> dict[int, int]:
@@ -256,7 +245,7 @@ def chain_map(
     downstream. ``spof`` marks a component whose loss alone stops a chain target.
     """
     graph = service.graph()
-    components = chain_components(graph, chain)
+    components = sorted(service.members(chain).components)  # computed once per graph
     member = set(components)
     inputs: dict[int, list[int]] = {c: [] for c in components}
     for c in components:
