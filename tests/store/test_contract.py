@@ -77,13 +77,6 @@ def source_of(tables: dict[str, list[tuple[Any, ...]]]) -> RowSource:
     return rows
 
 
-@pytest.fixture(scope="module")
-def neo4j_admin(neo4j_server: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    """Return a plain driver on the test server, to empty and inspect it."""
-    uri, password = neo4j_server
-    with neo4j.GraphDatabase.driver(uri, auth=(USER, password)) as driver:
-        yield driver
-
 
 @pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:

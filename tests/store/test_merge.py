@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import neo4j
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,19 +33,12 @@ from chainrisk.schema import TABLE_ORDER, TABLES
 from chainrisk.store.base import CLEAR, CellChange, Store
 from chainrisk.store.sqlite import SqliteStore
 from tests.conftest import TINY, write_bundle
-from tests.neo4j_server import USER
 from tests.store.test_contract import open_neo4j, source_of
 
 Cells = dict[str, str]
 # table -> key -> {column: text}: what a store holds, as bundle text, no empty values
 State = dict[str, dict[tuple[str, ...], dict[str, str]]]
 
-
-@pytest.fixture(scope="module")
-def neo4j_admin(neo4j_server: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    uri, password = neo4j_server
-    with neo4j.GraphDatabase.driver(uri, auth=(USER, password)) as driver:
-        yield driver
 
 
 @pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])

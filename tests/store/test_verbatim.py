@@ -16,7 +16,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import neo4j
 import pytest
 
 from chainrisk import cli
@@ -80,12 +79,6 @@ def nasty_bundle(folder: Path) -> Path:
         (folder / name).write_text(text, encoding="utf-8")
     return folder
 
-
-@pytest.fixture(scope="module")
-def neo4j_admin(neo4j_server: tuple[str, str]) -> Iterator[neo4j.Driver]:
-    uri, password = neo4j_server
-    with neo4j.GraphDatabase.driver(uri, auth=(USER, password)) as driver:
-        yield driver
 
 
 @pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,3 +78,12 @@ def make_app(monkeypatch: pytest.MonkeyPatch, sample_store: Path) -> AppFactory:
         return at
 
     return make
+
+
+def zip_folder(folder: Path) -> bytes:
+    """Return ``folder`` zipped as a bundle upload: its files under the folder's name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.iterdir()):
+            archive.write(path, f"{folder.name}/{path.name}")
+    return buffer.getvalue()

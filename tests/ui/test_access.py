@@ -29,7 +29,7 @@ from chainrisk.store.sqlite import SqliteStore
 from chainrisk.ui import access
 from chainrisk.ui.scope import visible_ids, visible_nodes
 from tests.conftest import ROOT, write_bundle
-from tests.ui.conftest import PAGES, TIMEOUT, AppFactory
+from tests.ui.conftest import PAGES, TIMEOUT, AppFactory, zip_folder
 
 IVY_PASSWORD = "Ivy-sees-IC-only-4711"
 ADA_PASSWORD = "Ada-runs-the-office-0815"
@@ -396,19 +396,13 @@ def test_admin_sees_every_chain_and_can_load(
     assert "Signed in: ada (admin)" in _rendered(at)
     _open(at, "data")
     bundle = write_bundle(tmp_path / "tiny", {})
-    at.file_uploader(key="data_bundle_zip").upload("tiny.zip", _zip(bundle), "application/zip")
+    at.file_uploader(key="data_bundle_zip").upload("tiny.zip", zip_folder(bundle),
+                                                   "application/zip")
     _ok(at.run())
     at.button(key="data_bundle_confirm").click()
     _ok(at.run())
     assert any("Loaded bundle tiny" in s.value for s in at.success)
 
-
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, f"{folder.name}/{path.name}")
-    return buffer.getvalue()
 
 
 OIDC_SECRETS = {"redirect_uri": "http://localhost:8501/oauth2callback",

@@ -7,8 +7,6 @@ load into a private copy or an empty store.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, write_bundle
-from tests.ui.conftest import PAGES, AppFactory
+from tests.ui.conftest import PAGES, AppFactory, zip_folder
 
 TITLES = {
     "en": ("overview", "chain map", "Explorer", "rankings", "what-if", "concentration", "Data"),
@@ -174,18 +172,12 @@ def test_concentration_charts_and_table(make_app: AppFactory) -> None:
     assert not _frame(at, "province", "domestic_share").empty
 
 
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, f"{folder.name}/{path.name}")
-    return buffer.getvalue()
-
 
 def test_data_upload_bundle_check_then_load(make_app: AppFactory, tmp_path: Path) -> None:
     at = _open(make_app(store=tmp_path / "empty.db"), "data")
     bundle = write_bundle(tmp_path / "tiny", {})
-    at.file_uploader(key="data_bundle_zip").upload("tiny.zip", _zip(bundle), "application/zip")
+    at.file_uploader(key="data_bundle_zip").upload("tiny.zip", zip_folder(bundle),
+                                                   "application/zip")
     at.run()
     assert not at.exception
     assert any("Nothing is written yet" in i.value for i in at.info)
@@ -207,7 +199,7 @@ def test_data_upload_bad_bundle_shows_every_problem(make_app: AppFactory, tmp_pa
     bad = write_bundle(tmp_path / "bad", {
         "firms.csv": "id,name,region\nasml,ASML,NL\nfab,Fab,XX-NOWHERE\nphoneco,Phone Co.,CN\n",
     })
-    at.file_uploader(key="data_bundle_zip").upload("bad.zip", _zip(bad)).run()
+    at.file_uploader(key="data_bundle_zip").upload("bad.zip", zip_folder(bad)).run()
     assert not at.exception
     assert at.error
     assert "nothing was loaded" in at.error[0].value
@@ -258,7 +250,7 @@ def test_an_upload_over_the_limit_is_refused_with_its_size_and_the_setting(
     monkeypatch.setenv("CHAINRISK_MAX_UPLOAD_BYTES", "1000")
     at = _open(make_app(store=tmp_path / "empty.db"), "data")
     assert "Up to 1000 bytes per file" in _texts(at)
-    data = _zip(write_bundle(tmp_path / "tiny", {}))
+    data = zip_folder(write_bundle(tmp_path / "tiny", {}))
     assert len(data) > 1000
     at.file_uploader(key="data_bundle_zip").upload("tiny.zip", data, "application/zip").run()
     assert not at.exception
@@ -277,7 +269,7 @@ def test_a_bundle_over_the_row_limit_is_refused_with_the_setting(
 ) -> None:
     monkeypatch.setenv("CHAINRISK_MAX_ROWS", "2")
     at = _open(make_app(store=tmp_path / "empty.db"), "data")
-    data = _zip(write_bundle(tmp_path / "tiny", {}))
+    data = zip_folder(write_bundle(tmp_path / "tiny", {}))
     at.file_uploader(key="data_bundle_zip").upload("tiny.zip", data, "application/zip").run()
     assert not at.exception
     (message,) = [e.value for e in at.error]

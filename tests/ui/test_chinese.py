@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from chainrisk.service import RiskService
 from chainrisk.store.sqlite import SqliteStore
 from tests.catalogue_check import EnglishFinder
 from tests.conftest import ROOT, TINY, write_bundle
-from tests.ui.conftest import PAGES, AppFactory
+from tests.ui.conftest import PAGES, AppFactory, zip_folder
 
 TEXTS = ("title", "header", "subheader", "markdown", "caption", "text", "info", "success",
          "warning", "error", "toast")
@@ -131,13 +130,6 @@ def _english(at: AppTest, finder: EnglishFinder, page: str) -> list[tuple[str, s
             if (found := finder.find(text))]
 
 
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(folder.iterdir()):
-            archive.write(path, f"{folder.name}/{path.name}")
-    return buffer.getvalue()
-
 
 @pytest.fixture
 def finder(writable_store: Path) -> EnglishFinder:
@@ -177,7 +169,7 @@ def test_the_data_page_in_chinese_reports_problems_in_chinese(
     found = _english(at, finder, "data (history)")
     assert "数据包" in set(_frame(at, "kind", "bundle")["kind"])
     bad = write_bundle(tmp_path / "bad", BAD_BUNDLE)
-    at.file_uploader(key="data_bundle_zip").upload("bad.zip", _zip(bad)).run()
+    at.file_uploader(key="data_bundle_zip").upload("bad.zip", zip_folder(bad)).run()
     problems = _frame(at, "severity", "reason")
     assert {"错误", "警告"} <= set(problems["severity"])
     assert any("载入正确的行，拒绝错误行" in e.value for e in at.error)  # the app's remedy
