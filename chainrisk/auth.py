@@ -327,6 +327,8 @@ class SignInLimits:
     max_delay_seconds: float = 900.0
     window_seconds: float = 900.0
     max_client_failures: int = 20  # per client address, whatever the names tried
+    session_hours: float = 12.0  # a sign-in lasts at most this long
+    idle_minutes: float = 60.0  # and ends sooner when its browser is quiet this long
 
 
 @dataclass(frozen=True)
@@ -497,6 +499,8 @@ _SIGNIN_KEYS = {
     "max_delay_seconds": (float, 0.1, 7 * 86_400.0),
     "window_seconds": (float, 1.0, 7 * 86_400.0),
     "max_client_failures": (int, 1, 100_000),
+    "session_hours": (float, 0.01, 720.0),
+    "idle_minutes": (float, 1.0, 43_200.0),
 }
 
 

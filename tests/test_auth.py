@@ -207,7 +207,7 @@ def test_oidc_and_signin_sections() -> None:
     assert problems(base + "[signin]\nmax_failures = true\ndelay_seconds = 0\nlock = 1\n"
                     "max_client_failures = 0") == (
         "[signin]: unknown key 'lock' (allowed: max_failures, delay_seconds, "
-        "max_delay_seconds, window_seconds, max_client_failures)",
+        "max_delay_seconds, window_seconds, max_client_failures, session_hours, idle_minutes)",
         "signin.max_failures must be a whole number from 1 to 1000, not True",
         "signin.delay_seconds must be a number from 0.1 to 86400, not 0",
         "signin.max_client_failures must be a whole number from 1 to 100000, not 0",

@@ -1,5 +1,7 @@
-"""The Streamlit app for chain chiefs: pages under ``chainrisk.ui.pages``, entry
-``chainrisk/ui/entry/app.py`` (:data:`APP`, shipped in the package).
+"""The Streamlit app for chain chiefs: pages under ``chainrisk.ui.pages``, entry script
+``chainrisk/ui/entry/app.py`` (:data:`APP`), served behind the gate of
+:mod:`chainrisk.ui.gate` by the ASGI entry ``chainrisk/ui/entry/chainrisk_server.py``
+(:data:`SERVER`); both ship in the package.
 
 :func:`run` starts it the way ``chainrisk ui`` does: bound to the loopback address by
 default, headless, with usage statistics off, so that nothing leaves the machine; a
@@ -26,6 +28,7 @@ from chainrisk.auth import POLICY_ENV, load_policy
 from chainrisk.errors import StoreError, UsageError
 
 APP = Path(__file__).resolve().parent / "entry" / "app.py"
+SERVER = APP.with_name("chainrisk_server.py")
 NO_AUTH_ENV = "CHAINRISK_NO_AUTH"
 TRUSTED_PROXIES_ENV = "CHAINRISK_TRUSTED_PROXIES"  # whose X-Forwarded-For sign-in believes
 LANG_ENV = "CHAINRISK_LANG"
@@ -36,13 +39,13 @@ STOP_GRACE_SECONDS = 10.0  # then the server's process group is killed
 NO_LIMIT_MB = 1_000_000  # what Streamlit gets for "no upload limit" (it needs a number)
 
 
-def command(host: str = "127.0.0.1", port: int = 8501, app: Path = APP) -> list[str]:
+def command(host: str = "127.0.0.1", port: int = 8501, app: Path = SERVER) -> list[str]:
     """Return the command line that serves the app on ``host:port``.
 
     The upload limit follows ``CHAINRISK_MAX_UPLOAD_BYTES``; a failure in the app
     shows its type in the browser, its details only in the server's log.
 
-    >>> command(port=9000)[3:6] == ["run", str(APP), "--server.address"]
+    >>> command(port=9000)[3:6] == ["run", str(SERVER), "--server.address"]
     True
     """
     upload = limits.current().max_upload_bytes
@@ -157,12 +160,13 @@ def run(host: str = "127.0.0.1", port: int = 8501, store: str | None = None,
     network address run without one. Call :func:`check_access` first.
 
     The server runs in a process group of its own; SIGTERM, SIGINT (Ctrl+C) and SIGHUP
-    are passed on to that group, and when it has not stopped
+    are passed on to that group (as SIGTERM), and when it has not stopped
     :data:`STOP_GRACE_SECONDS` later it is killed. Call it from the main thread.
     """
-    if not APP.is_file():
+    missing = [str(p) for p in (APP, SERVER) if not p.is_file()]
+    if missing:
         raise UsageError(
-            f"the app entry {APP} is missing from the installed package: reinstall "
+            f"the app entry {missing[0]} is missing from the installed package: reinstall "
             "chainrisk (pip install --force-reinstall chainrisk)"
         )
     env = dict(os.environ)
@@ -197,7 +201,9 @@ def _serve(server: subprocess.Popen[bytes], stops: list[int]) -> int:
     deadline: float | None = None
     while True:
         while forwarded < len(stops):
-            _signal_group(server.pid, stops[forwarded])
+            # SIGTERM whatever the stop: uvicorn ends cleanly on it, while SIGINT makes
+            # the streamlit command report "Aborted!" and exit 1
+            _signal_group(server.pid, signal.SIGTERM)
             forwarded += 1
             deadline = deadline or time.monotonic() + STOP_GRACE_SECONDS
         try:
@@ -209,7 +215,7 @@ def _serve(server: subprocess.Popen[bytes], stops: list[int]) -> int:
                 deadline = None  # killed: the next wait returns
     _signal_group(server.pid, signal.SIGKILL)  # whatever the server left behind in its group
     if status < 0:  # ended by a signal: the one passed on is a stop, any other (-9) is not
-        return 0 if -status in stops else 128 - status
+        return 0 if stops and -status in (*stops, signal.SIGTERM) else 128 - status
     return status
 
 
@@ -218,4 +224,4 @@ def _signal_group(group: int, signum: int) -> None:
         os.killpg(group, signum)
 
 
-__all__ = ["APP", "check_access", "command", "environment", "is_loopback", "run"]
+__all__ = ["APP", "SERVER", "check_access", "command", "environment", "is_loopback", "run"]

@@ -22,10 +22,8 @@ connection (AppTest). Session ids are never written.
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import logging
-import math
 import os
 import re
 import sys
@@ -40,29 +38,25 @@ from streamlit import config
 
 from chainrisk.auth import (
     AUDIT,
-    MAX_PASSWORD_CHARS,
     OPEN,
     POLICY_ENV,
     Grant,
     Limit,
     Policy,
     PolicyError,
-    SignInRefused,
-    Throttle,
     client_label,
-    load_policy,
     parse_address,
-    sign_in,
 )
 from chainrisk.errors import AccessDenied
-from chainrisk.ui import NO_AUTH_ENV, TRUSTED_PROXIES_ENV, is_loopback
+from chainrisk.ui import NO_AUTH_ENV, TRUSTED_PROXIES_ENV, gate, is_loopback
 from chainrisk.ui.i18n import Tr
+from chainrisk.ui.sessions import COOKIE, POLICIES, SESSIONS, Session
 
 USER = "_chainrisk_user"  # session state: SignedIn, set only by a successful sign-in
 KEEP_ON_SIGN_OUT = ("lang",)
 
 log = AUDIT  # chainrisk.auth writes sign-ins and refusals to it; sign-outs are written here
-_WAIT_WORDS = {Limit.NAME: "signin.wait", Limit.CLIENT: "signin.client_wait",
+WAIT_WORDS = {Limit.NAME: "signin.wait", Limit.CLIENT: "signin.client_wait",
                Limit.SERVER: "signin.busy"}
 
 
@@ -109,29 +103,16 @@ def policy_path() -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load(path: str, mtime_ns: int, size: int) -> Policy:
-    # keyed by the file's time and size, so that an edited policy is read again
-    return load_policy(path)
-
-
 def policy() -> Policy | None:
     """Return the policy in force (None: none configured); PolicyError when it is unusable."""
     path = policy_path()
     if path is None:
         return None
     try:
-        info = path.stat()
+        return POLICIES.policy(path)
     except OSError as e:
         raise PolicyError(str(path), [f"it cannot be read ({e.strerror}): check the path in "
                                       f"${POLICY_ENV} or --policy"]) from None
-    return _load(str(path), info.st_mtime_ns, info.st_size)
-
-
-@st.cache_resource(show_spinner=False)
-def throttle(path: str) -> Throttle:
-    """Return the failed sign-ins of the policy at ``path`` (one for the whole server)."""
-    return Throttle()
 
 
 # ---------------------------------------------------------------------- client address
@@ -292,12 +273,66 @@ def oidc_claims() -> dict[str, Any] | None:
     return claims if claims.get("is_logged_in") is True else None
 
 
+class Unguarded(AccessDenied):
+    """A policy is on but the app runs without the gate in front (``streamlit run`` of the
+    entry script itself): there is nobody to check sign-ins, so nothing is shown."""
+
+    def __init__(self) -> None:
+        super().__init__("the app runs without its sign-in gate")
+
+
+def session_token() -> str | None:
+    """Return the sign-in token the browser sent with this session's WebSocket (None: none)."""
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # no connection (AppTest)
+        return None
+    return token if isinstance(token, str) else None
+
+
+def _streamlit_session() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+_SIGNED_IN_AS = "_chainrisk_signin"  # session state: the key of the sign-in it was drawn for
+
+
+def signed_in() -> Session | None:
+    """Return the live sign-in of this session's browser (None: nobody, or not its session).
+
+    A Streamlit session belongs to the first sign-in that ran it: the same session id
+    presented with another sign-in's cookie gets nothing, and a session that changes
+    sign-in forgets everything it held.
+    """
+    session = SESSIONS.lookup(session_token())
+    if session is None:
+        return None
+    sid = _streamlit_session()
+    if sid is not None and not SESSIONS.bind(sid, session.key):
+        log.warning("refused a session run from client %s: the session belongs to another "
+                    "sign-in", client_label(session_client()))
+        return None
+    before = st.session_state.get(_SIGNED_IN_AS)
+    if before != session.key:
+        if before is not None:  # another sign-in's state: forgotten, and the run starts over
+            kept = {k: st.session_state[k] for k in KEEP_ON_SIGN_OUT if k in st.session_state}
+            st.session_state.clear()
+            st.session_state.update(kept)
+            st.session_state[_SIGNED_IN_AS] = session.key
+            st.rerun()
+        st.session_state[_SIGNED_IN_AS] = session.key
+    return session
+
+
 def current() -> Grant | None:
     """Return what this session may see and do; None when a policy is on and nobody is in.
 
-    Raises PolicyError for an unusable policy and :class:`Exposed` for a server open
-    to the network with no policy: the caller shows the message and stops (it never
-    falls back to open access).
+    Raises PolicyError for an unusable policy, :class:`Exposed` for a server open to
+    the network with no policy and :class:`Unguarded` for a policy without the gate:
+    the caller shows the message and stops (it never falls back to open access).
     """
     pol = policy()
     if pol is None:
@@ -305,14 +340,21 @@ def current() -> Grant | None:
         if address is not None and os.environ.get(NO_AUTH_ENV) != "1":
             raise Exposed(address)
         return OPEN
-    who = st.session_state.get(USER)
-    if isinstance(who, SignedIn):
-        grant = pol.grant(who.name)
-        if grant is None:  # the account left the policy since: end the session's sign-in
-            del st.session_state[USER]
-        return grant
-    claims = oidc_claims()
-    return pol.grant_for_claims(claims) if claims is not None else None
+    if not gate.INSTALLED and not config.get_option("global.appTest"):
+        raise Unguarded()
+    session = signed_in()
+    if session is None:
+        return None
+    grant = session.grant(pol)
+    if grant is None:  # the account left the policy since: its sign-ins end
+        SESSIONS.revoke(session.key)
+    return grant
+
+
+def download_owner() -> str | None:
+    """Return the key of the sign-in whose downloads this run draws (None: access is open)."""
+    session = SESSIONS.lookup(session_token(), touch=False)
+    return session.key if session is not None else None
 
 
 def plain(text: str) -> str:
@@ -327,77 +369,30 @@ def plain(text: str) -> str:
 # ---------------------------------------------------------------------- sign-in page
 
 
-def _password_form(tr: Tr, pol: Policy) -> None:
-    path = str(policy_path())
-    with st.form("signin", clear_on_submit=True, enter_to_submit=True):
-        name = st.text_input(tr("signin.user"), key="signin_user", max_chars=256,
-                             autocomplete="username")
-        password = st.text_input(tr("signin.password"), key="signin_password", type="password",
-                                 max_chars=MAX_PASSWORD_CHARS, autocomplete="current-password")
-        submitted = st.form_submit_button(tr("signin.submit"), type="primary",
-                                          icon=":material/login:", key="signin_submit")
-    if not submitted:
-        return
-    if not name.strip() or not password:
-        st.warning(tr("signin.empty"))
-        return
-    try:
-        with st.spinner(tr("signin.checking")):
-            # sign_in writes the audit line, refusals included, with the address
-            grant = sign_in(pol, throttle(path), name, password, session_client())
-    except SignInRefused as e:
-        message = "" if e.throttled else tr("signin.failed")
-        if e.wait > 0:
-            message += " " + tr(_WAIT_WORDS[e.limit], seconds=math.ceil(e.wait))
-        st.error(message.strip())
-        return
-    st.session_state[USER] = SignedIn(str(grant.user))
-    st.rerun()
-
-
 def sign_in_page(tr: Tr) -> None:
-    """Draw the sign-in page: the only page an anonymous session gets, at every address."""
+    """Draw what a session without a live sign-in gets: a way to the sign-in form.
+
+    The gate sends browsers without a sign-in to the form before the app loads; a
+    session lands here when its sign-in ended while it was open.
+    """
     st.title(tr("signin.title"))
-    st.caption(tr("signin.lead"))
-    pol = policy()
-    if pol is None:  # pragma: no cover - this page is only offered when a policy is on
-        return
-    claims = oidc_claims()
-    if claims is not None:
-        # signed in at the identity provider, but the policy gives this identity nothing
-        who = str(claims.get("email") or claims.get("sub") or "?")
-        st.error(tr("signin.oidc_no_access", name=plain(who)))
-        if st.button(tr("account.sign_out"), key="signin_oidc_out", icon=":material/logout:"):
-            sign_out()
-        return
-    has_passwords = any(a.password for a in pol.accounts.values())
-    if oidc_configured():
-        if importlib.util.find_spec("authlib") is None:
-            st.warning(tr("signin.oidc_missing"))
-        elif st.button(tr("signin.oidc"), key="signin_oidc", type="primary",
-                       icon=":material/badge:"):
-            st.login()
-        if has_passwords:
-            st.divider()
-    elif not has_passwords:
-        st.warning(tr("signin.no_method"))
-    if has_passwords:
-        _password_form(tr, pol)
+    st.info(tr("signin.ended"))
+    st.link_button(tr("signin.open_form"), gate.base_path() + gate.SIGNIN, type="primary",
+                   icon=":material/login:")
 
 
 def sign_out() -> None:
-    """End this session's sign-in: forget everything it holds but the language."""
+    """End this browser's sign-in: its token is refused from now on, its sockets close,
+    and the browser goes through ``/auth/logout`` (the gate clears the cookie there)."""
+    session = SESSIONS.lookup(session_token(), touch=False)
     kept = {k: st.session_state[k] for k in KEEP_ON_SIGN_OUT if k in st.session_state}
-    oidc = oidc_claims() is not None
-    who = st.session_state.get(USER)
     st.session_state.clear()
     st.session_state.update(kept)
-    log.info("signed out: %r from client %s",
-             who.name if isinstance(who, SignedIn) else "OIDC user", client_label(session_client()))
-    if oidc:
-        st.logout()  # clears the identity cookie and starts a new session
-        st.stop()
-    st.rerun()
+    if session is not None:
+        SESSIONS.revoke(session.key)
+        log.info("signed out: %r from client %s", session.user, client_label(session_client()))
+    st.logout()  # the browser leaves for /auth/logout, then the sign-in form
+    st.stop()
 
 
 def account_box(tr: Tr, grant: Grant) -> None:

@@ -4,7 +4,8 @@ Each function returns a zero-argument callable for ``st.download_button(data=...
 Streamlit runs it on its own thread when the user clicks, so it touches no Streamlit
 API and goes through the service lock. The bytes are the export module's output:
 the same workbook and CSV files as ``chainrisk export``, built inside the user's
-access scope when access is limited.
+access scope when access is limited. Each file made is recorded for the sign-in that
+drew the button (:func:`owned`): ``/media`` serves it to that sign-in only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,26 @@ import pandas as pd
 from chainrisk.report import build_tables, export
 from chainrisk.report.writers import safe_text
 from chainrisk.ui.state import Shared
+
+
+def owned(build: Callable[[], bytes]) -> Callable[[], bytes]:
+    """Return ``build`` recording the bytes it makes for the sign-in drawing it now.
+
+    Call it in the script run (it reads the session's cookie); the returned callable
+    runs later on Streamlit's thread.
+    """
+    from chainrisk.ui.access import download_owner
+    from chainrisk.ui.sessions import SESSIONS
+
+    owner = download_owner()
+
+    def made() -> bytes:
+        data = build()
+        if owner is not None:
+            SESSIONS.made(owner, data)
+        return data
+
+    return made
 
 
 def export_bytes(
@@ -41,7 +62,7 @@ def export_bytes(
             export(tables, out, lang=lang)
             return out.read_bytes()
 
-    return build
+    return owned(build)
 
 
 def frame_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
@@ -53,4 +74,4 @@ def frame_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
         guarded.to_csv(buffer, index=False)
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
-    return build
+    return owned(build)

@@ -72,11 +72,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The analysis took too long and was stopped; nothing was changed: {message}",
     ),
     "error.limit": ("超出限制：{message}", "Over a limit: {message}"),
-    "error.policy": (
-        "访问策略文件有误，应用在修正前不显示任何数据。{message}",
-        "The access policy file is wrong, so the app shows nothing until it is fixed. "
-        "{message}",
-    ),
     # ------------------------------------------------------------------ access
     "signin.title": ("登录", "Sign in"),
     "signin.lead": (
@@ -124,6 +119,22 @@ STRINGS: dict[str, tuple[str, str]] = {
         "with passwords to the access policy, or to set up single sign-on (security "
         "guide, \"Running the app for more than one person\").",
     ),
+    "signin.policy_broken": (
+        "访问策略文件无法使用，修正前任何人都无法登录。请联系本系统的管理员（详情已写入服务器日志）。",
+        "The access policy file cannot be used, so nobody can sign in until it is fixed. "
+        "Please tell the administrator of this system (the details are in the server's log).",
+    ),
+    "signin.bad_form": (
+        "登录表单已过期或不是从本页面提交的。请刷新本页后重新登录。",
+        "The sign-in form expired or was not sent from this page. Reload the page and sign "
+        "in again.",
+    ),
+    "signin.ended": (
+        "你的登录已结束（已退出、超时或权限已变更）。请重新登录。",
+        "Your sign-in has ended (signed out, timed out, or your access changed). Please sign "
+        "in again.",
+    ),
+    "signin.open_form": ("重新登录", "Sign in again"),
     "account.signed_in": ("已登录：{name}（{role}）", "Signed in: {name} ({role})"),
     "account.sign_out": ("退出登录", "Sign out"),
     "access_role.viewer": ("查看者", "viewer"),
@@ -147,6 +158,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "上传、载入数据和查看载入记录需要管理员权限。请联系管理员。",
         "Uploading and loading data, and the load history, need the admin role. Ask an "
         "administrator.",
+    ),
+    "access.unguarded": (
+        "本应用配置了访问策略，却没有在登录关口之后运行，因此不显示任何数据。请联系本系统的管理员"
+        "用 chainrisk 自带的启动方式重新启动应用。",
+        "This app has an access policy but runs without its sign-in gate, so it shows "
+        "nothing. Please ask the administrator of this system to restart it the way "
+        "chainrisk starts it.",
     ),
     "access.exposed": (
         "本应用正在网络地址 {address} 上提供服务，却没有配置访问策略，因此不显示任何数据。"

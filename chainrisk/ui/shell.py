@@ -264,7 +264,6 @@ def context() -> Context:
 _WORDING: tuple[tuple[type[ChainriskError], str], ...] = (
     (AccessDenied, "error.denied"),
     (AnalysisTimeout, "error.timeout"),
-    (PolicyError, "error.policy"),
     (LimitExceeded, "error.limit"),
     (InputError, "error.input"),
     (StoreError, "error.store"),
@@ -284,6 +283,14 @@ def guard(tr: Tr) -> Iterator[None]:
         st.stop()
     except access.Exposed as e:
         st.error(tr("access.exposed", address=e.address))
+        st.stop()
+    except access.Unguarded:
+        st.error(tr("access.unguarded"))
+        st.stop()
+    except PolicyError as e:
+        # the file's path, its users and groups are for the server's log, not the page
+        access.log.error("access policy unusable, the app shows nothing: %s", e)
+        st.error(tr("signin.policy_broken"))
         st.stop()
     except ChainriskError as e:
         # the error in the page's language, by its code (chainrisk.words), within the

@@ -13,20 +13,21 @@ from streamlit.testing.v1 import AppTest
 
 from chainrisk.ingest.load import load_bundle
 from chainrisk.store.sqlite import SqliteStore
-from tests.conftest import BUNDLES, ROOT
+from chainrisk.ui import APP as ENTRY
+from tests.conftest import BUNDLES
 
-APP = ROOT / "app.py"
+APP = ENTRY  # the entry script itself: AppTest runs it without the gate
 # Streamlit's first run imports altair and friends; later runs take a fraction of this.
 TIMEOUT = 120.0
-# url path of each page -> its script, for AppTest.switch_page
+# url path of each page -> its script, for AppTest.switch_page (relative to the entry script)
 PAGES = {
-    "overview": "chainrisk/ui/pages/overview.py",
-    "chain-map": "chainrisk/ui/pages/chain_map.py",
-    "explorer": "chainrisk/ui/pages/explorer.py",
-    "rankings": "chainrisk/ui/pages/rankings.py",
-    "what-if": "chainrisk/ui/pages/whatif.py",
-    "concentration": "chainrisk/ui/pages/concentration.py",
-    "data": "chainrisk/ui/pages/data.py",
+    "overview": "../pages/overview.py",
+    "chain-map": "../pages/chain_map.py",
+    "explorer": "../pages/explorer.py",
+    "rankings": "../pages/rankings.py",
+    "what-if": "../pages/whatif.py",
+    "concentration": "../pages/concentration.py",
+    "data": "../pages/data.py",
 }
 
 
