@@ -27,6 +27,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -381,16 +382,27 @@ def sign_in_page(tr: Tr) -> None:
                    icon=":material/login:")
 
 
+SIGN_OUT_GRACE_SECONDS = 5.0  # the browser's time to reach /auth/logout before the end
+
+
 def sign_out() -> None:
-    """End this browser's sign-in: its token is refused from now on, its sockets close,
-    and the browser goes through ``/auth/logout`` (the gate clears the cookie there)."""
+    """End this browser's sign-in and send it to the sign-in form.
+
+    The browser goes through ``/auth/logout``, where the gate ends the sign-in and
+    clears its cookie; a browser that does not go there loses it
+    :data:`SIGN_OUT_GRACE_SECONDS` later all the same (ending it at once would close
+    the socket before the browser hears where to go).
+    """
     session = SESSIONS.lookup(session_token(), touch=False)
     kept = {k: st.session_state[k] for k in KEEP_ON_SIGN_OUT if k in st.session_state}
     st.session_state.clear()
     st.session_state.update(kept)
     if session is not None:
-        SESSIONS.revoke(session.key)
-        log.info("signed out: %r from client %s", session.user, client_label(session_client()))
+        log.info("signing out: %r from client %s", session.user,
+                 client_label(session_client()))
+        timer = threading.Timer(SIGN_OUT_GRACE_SECONDS, SESSIONS.revoke, [session.key])
+        timer.daemon = True
+        timer.start()
     st.logout()  # the browser leaves for /auth/logout, then the sign-in form
     st.stop()
 

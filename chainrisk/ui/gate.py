@@ -161,7 +161,7 @@ async def _respond(send: Send, status: int, body: bytes = b"",
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", content_type), (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"), *headers]})
+        (b"referrer-policy", b"same-origin"), *headers]})
     await send({"type": "http.response.body", "body": body})
 
 
