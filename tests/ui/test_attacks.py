@@ -100,6 +100,8 @@ def test_a_burst_of_guesses_checks_no_more_than_the_limit(server: Server) -> Non
             lambda i: _post_form(server, BO, guesses[i], _address(1, i + 1), *forms[i]),
             range(25)))
     checked = statuses.count(401)
+    print(f"burst of 25: {checked} checked and wrong, {statuses.count(429)} refused "
+          f"unchecked, {statuses.count(303)} signed in")
     assert checked <= MAX_FAILURES, statuses
     assert 303 not in statuses or guesses[statuses.index(303)] == BO_PW
     assert statuses.count(303) <= 1, statuses
