@@ -48,7 +48,7 @@ from chainrisk.analysis.concentration import ConcentrationResult, concentration
 from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
 from chainrisk.analysis.members import ChainMembers, chain_members, chain_spofs
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
-from chainrisk.analysis.structure import StructureResult, structure
+from chainrisk.analysis.structure import StructureResult, firm_measures, structure
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
 
 if TYPE_CHECKING:
@@ -174,7 +174,10 @@ def rank(
     (risk-model.md §5): ``targets_lost`` over its targets, ``nodes_lost`` over its firms
     and components, ``sole_source_links`` over groups its members own. ``visible``
     (node indices; None: all) restricts the candidates and every count further, so a
-    viewer's figures are the admin's recounted over what the viewer may see.
+    viewer's figures are the admin's recounted over what the viewer may see: a
+    sole-source purchase counts only when the component bought is visible,
+    ``concentration`` is the worst among visible components, and ``betweenness`` and
+    ``articulation_point`` are measured on the firm network of the visible firms.
 
     ``kind`` keeps one kind only. ``cascade_limit`` bounds how many candidates get a
     capacity cascade for ``output_lost`` (the most critical by the other parts first),
@@ -190,7 +193,8 @@ def rank(
     deadline = deadline or NO_LIMIT
     spof = spof or single_points_of_failure(graph, deadline=deadline)
     conc = conc or concentration(graph, deadline=deadline)
-    struct = struct or structure(graph, deadline=deadline)
+    if visible is None:  # a viewer's structural extras are measured on what they may see
+        struct = struct or structure(graph, deadline=deadline)
     dl = deadline.within("the ranking", graph)
     dl.check()
     members = members or chain_members(graph, chain)
@@ -229,9 +233,14 @@ def rank(
     single = (np.diff(graph.member_ptr) == 1) & np.isin(graph.group_kind, supply_kinds)
     single_groups = np.flatnonzero(single)
     owners = graph.group_owner[single_groups].tolist()
-    for owner, member in zip(owners, graph.members[graph.member_ptr[single_groups]].tolist(),
-                             strict=True):
-        if owner in in_chain:
+    refs = graph.group_ref[single_groups].tolist()
+    kinds_of = graph.group_kind[single_groups].tolist()
+    buys = int(GroupKind.BUYS)
+    for owner, member, ref, group_kind in zip(
+            owners, graph.members[graph.member_ptr[single_groups]].tolist(), refs, kinds_of,
+            strict=True):
+        # a viewer's count leaves out purchases of a component they may not see
+        if owner in in_chain and (group_kind != buys or seen(ref)):
             sole[graph.output_index(member)] += 1
 
     worst: dict[int, float] = defaultdict(float)
@@ -241,6 +250,8 @@ def rank(
     places: dict[int, list[int]] = {}  # region -> it and the regions above it
     for r in conc.rows:
         c = graph.index[r.id]
+        if not seen(c):  # a viewer's worst HHI is over the components they may see
+            continue
         hhi = r.hhi_country
         worst[c] = max(worst[c], hhi)
         for g in range(lists.group_ptr[c], lists.group_ptr[c + 1]):
@@ -263,8 +274,16 @@ def rank(
     wanted = [int(KINDS[kind])] if kind else [int(k) for k in KINDS.values()]
     candidates = sorted(v for v in in_chain | set(spofs) if node_kinds[v] in wanted)
     n_targets = max(len(targets), 1)
-    between = {graph.index[k]: v for k, v in struct.betweenness.items()}
-    articulation = {graph.index[a] for a in struct.articulation_points}
+    if visible is None:
+        assert struct is not None
+        between_ids, points, sampled = (struct.betweenness, struct.articulation_points,
+                                        struct.betweenness_sampled)
+    else:  # on the firm network of the nodes the viewer may see, not the whole one
+        measured = firm_measures(graph, within=visible, deadline=dl)
+        between_ids, points, sampled = (measured.betweenness, measured.articulation_points,
+                                        measured.betweenness_sampled)
+    between = {graph.index[k]: v for k, v in between_ids.items()}
+    articulation = {graph.index[a] for a in points}
 
     # output_lost: a cascade per candidate that can reach a target, most critical first
     order = sorted(
@@ -343,5 +362,5 @@ def rank(
         targets=tuple(graph.ids[t] for t in targets),
         weights=w,
         rows=rows,
-        betweenness_sampled=struct.betweenness_sampled,
+        betweenness_sampled=sampled,
     )

@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +77,12 @@ class StructureResult:
         }
 
 
-def _supply_links(graph: DependencyGraph) -> tuple[list[int], list[tuple[int, int]]]:
+def _supply_links(
+    graph: DependencyGraph, within: Collection[int] | None = None
+) -> tuple[list[int], list[tuple[int, int]]]:
     """Return the firms (node indices, in index order) and the distinct supplier -> buyer
-    links between them, in the order of the supplies rows."""
+    links between them, in the order of the supplies rows. ``within`` (None: every
+    node) keeps only its firms and the links between two of them."""
     sizes = np.diff(graph.member_ptr)
     owner_of_member = np.repeat(graph.group_owner, sizes)
     buys = np.repeat(graph.group_kind == GroupKind.BUYS, sizes)
@@ -88,12 +92,17 @@ def _supply_links(graph: DependencyGraph) -> tuple[list[int], list[tuple[int, in
     _, first = np.unique(key, return_index=True)
     keep = np.sort(first)
     links = list(zip(suppliers[keep].tolist(), buyers[keep].tolist(), strict=True))
-    return np.flatnonzero(graph.kind == Kind.FIRM).tolist(), links
+    firms = np.flatnonzero(graph.kind == Kind.FIRM).tolist()
+    if within is not None:
+        firms = [v for v in firms if v in within]
+        links = [(s, b) for s, b in links if s in within and b in within]
+    return firms, links
 
 
-def firm_network(graph: DependencyGraph) -> nx.DiGraph:
-    """Return the supply network: an edge supplier -> buyer for every supplies row."""
-    firms, links = _supply_links(graph)
+def firm_network(graph: DependencyGraph, within: Collection[int] | None = None) -> nx.DiGraph:
+    """Return the supply network: an edge supplier -> buyer for every supplies row
+    (``within``: only its firms and the links between them)."""
+    firms, links = _supply_links(graph, within)
     ids = graph.ids
     net = nx.DiGraph()
     net.add_nodes_from(ids[v] for v in firms)
@@ -338,6 +347,73 @@ def immediate_dominators(
     return {v: (-1 if idom[v] == root else idom[v]) for v in range(n) if idom[v] >= 0}
 
 
+@dataclass(frozen=True, eq=False)
+class FirmMeasures:
+    """The structural measures of one firm network (the whole one, or a part of it)."""
+
+    articulation_points: tuple[str, ...]
+    bridges: tuple[tuple[str, str], ...]
+    betweenness: dict[str, float]  # firm -> betweenness in that network
+    betweenness_sampled: bool
+
+
+def firm_measures(
+    graph: DependencyGraph,
+    *,
+    within: Collection[int] | None = None,
+    sample: int = SAMPLE_PIVOTS,
+    seed: int = 0,
+    deadline: Deadline = NO_LIMIT,
+) -> FirmMeasures:
+    """Return articulation points, bridges and betweenness of the firm network.
+
+    ``within`` (node indices; None: every node) measures the network of its firms and
+    the links between two of them instead — what a viewer may see: paths, pairs and
+    the normalisation count only those firms. Betweenness is exact up to
+    ``SAMPLE_ABOVE`` firms (and :data:`EXACT_WORK`) of that network, else estimated
+    from ``sample`` pivot firms drawn with ``seed`` (the pivots NetworkX would draw with
+    that seed from the network's firms in index order).
+
+    >>> g = DependencyGraph.from_tables({
+    ...     "regions": [{"id": "R", "level": "country"}],
+    ...     "firms": [{"id": "a", "region": "R"}, {"id": "b", "region": "R"},
+    ...               {"id": "c", "region": "R"}],
+    ...     "components": [{"id": "x"}, {"id": "y"}],
+    ...     "supplies": [{"supplier": "a", "buyer": "b", "component": "x"},
+    ...                  {"supplier": "b", "buyer": "c", "component": "y"}],
+    ... })
+    >>> firm_measures(g).betweenness["firm:b"]
+    0.5
+    >>> m = firm_measures(g, within={g.index["firm:a"], g.index["firm:b"]})
+    >>> m.betweenness, m.articulation_points
+    ({'firm:a': 0.0, 'firm:b': 0.0}, ())
+    """
+    firms, links = _supply_links(graph, within)
+    ids = graph.ids
+    n = len(firms)
+    position = {v: i for i, v in enumerate(firms)}
+    pairs = [(position[s], position[b]) for s, b in links]
+    cut, cut_links = cut_points(n, pairs, deadline=deadline)
+    points = tuple(sorted(ids[firms[i]] for i in cut))
+    bridges = tuple(sorted(
+        (a, b) if a < b else (b, a) for a, b in ((ids[firms[u]], ids[firms[w]])
+                                                 for u, w in cut_links)
+    ))
+    out: list[list[int]] = [[] for _ in range(n)]
+    for s, b in pairs:
+        out[s].append(b)
+    sampled = n > SAMPLE_ABOVE or n * (n + len(links)) > EXACT_WORK
+    k = min(sample, n)
+    pivots = random.Random(seed).sample(range(n), k) if sampled and k < n else None
+    scores = betweenness(n, out, pivots=pivots, deadline=deadline)
+    return FirmMeasures(
+        articulation_points=points,
+        bridges=bridges,
+        betweenness={ids[v]: float(scores[i]) for i, v in enumerate(firms)},
+        betweenness_sampled=pivots is not None,
+    )
+
+
 def structure(
     graph: DependencyGraph,
     *,
@@ -354,30 +430,14 @@ def structure(
     """
     dl = (deadline or NO_LIMIT).within("structural views", graph)
     dl.check()
-    firms, links = _supply_links(graph)
+    firm = firm_measures(graph, sample=sample, seed=seed, deadline=dl)
     ids = graph.ids
-    n = len(firms)
-    position = {v: i for i, v in enumerate(firms)}
-    pairs = [(position[s], position[b]) for s, b in links]
-    cut, cut_links = cut_points(n, pairs, deadline=dl)
-    points = tuple(sorted(ids[firms[i]] for i in cut))
-    bridges = tuple(sorted(
-        (a, b) if a < b else (b, a) for a, b in ((ids[firms[u]], ids[firms[w]])
-                                                 for u, w in cut_links)
-    ))
-    out: list[list[int]] = [[] for _ in range(n)]
-    for s, b in pairs:
-        out[s].append(b)
-    sampled = n > SAMPLE_ABOVE or n * (n + len(links)) > EXACT_WORK
-    k = min(sample, n)
-    pivots = random.Random(seed).sample(range(n), k) if sampled and k < n else None
-    scores = betweenness(n, out, pivots=pivots, deadline=dl)
     idom = immediate_dominators(graph, deadline=dl)
     dominators = {ids[v]: (ROOT if d == -1 else ids[d]) for v, d in idom.items()}
     return StructureResult(
-        articulation_points=points,
-        bridges=bridges,
+        articulation_points=firm.articulation_points,
+        bridges=firm.bridges,
         dominators=dominators,
-        betweenness={ids[v]: float(scores[i]) for i, v in enumerate(firms)},
-        betweenness_sampled=pivots is not None,
+        betweenness=firm.betweenness,
+        betweenness_sampled=firm.betweenness_sampled,
     )
