@@ -472,15 +472,27 @@ def cmd_rank(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(f"chain {ranking.chain}: {len(ranking.targets)} targets; weights "
               + ", ".join(f"{k} {v:g}" for k, v in ranking.weights.items()) + "\n")
     out.write(f"{'#':>4} {'id':<32} {'role':<12} {'SPOF':<4} {'score':>6} {'targets':>7} "
-              f"{'nodes':>6} {'sole':>5} {'output':>7} {'HHI':>6}  structural\n")
+              f"{'nodes':>6} {'sole':>5} {'output':>7} {'HHI':>6}  structural; name\n")
     for r in rows:
         lost = "   n/a" if r.output_lost is None else f"{r.output_lost:6.1%}"
+        hhi = "   n/a" if r.concentration is None else f"{r.concentration:6.0f}"
         flags = ("articulation " if r.articulation_point else "") + (
             f"betweenness {r.betweenness:.3f}" if r.betweenness else "")
+        name = r.name + (f" ({r.name_zh})" if r.name_zh and r.name_zh != r.name else "")
         out.write(f"{r.rank:>4} {r.id:<32} {r.role:<12} {'yes' if r.spof else '':<4} "
                   f"{r.score:6.3f} {r.targets_lost:>7} "
                   f"{r.nodes_lost:>6} {r.sole_source_links:>5} {lost:>7} "
-                  f"{r.concentration:6.0f}  {flags}\n")
+                  f"{hhi:>6}  {flags + '; ' if flags else ''}{name}\n")
+    missing = {why: sum(1 for r in ranking.rows if r.output_lost_missing == why)
+               for why in ("time", "budget")}
+    if missing["time"]:
+        out.write(f"note: the analysis time limit ran out before {missing['time']} row(s) got "
+                  "their output lost (n/a); they are ranked after the complete rows. Raise "
+                  "CHAINRISK_ANALYSIS_SECONDS to complete them.\n")
+    if missing["budget"]:
+        out.write(f"note: {missing['budget']} row(s) that stop no target outright have no "
+                  "output lost (n/a, beyond the cascade budget); they are ranked after the "
+                  "complete rows.\n")
     return 0
 
 

@@ -48,6 +48,8 @@ _MAX_ROUNDS = 200_000
 # Node evaluations between two deadline checks outside cycles (inside a cycle: see
 # _solve_cycle). A node is usually a few members, so this is well under a millisecond.
 _CHECK_NODES = 1024
+# spreading evaluates a node this many times on average before the reference solver takes over
+_SPREAD_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,87 @@ def output_fractions_counted(
             continue
         evaluations += _solve_cycle(todo, y, evaluate, tolerance, gp, mp, mem, weights, summed,
                                     dl)
+    return y, evaluations
+
+
+def output_fractions_spread(
+    graph: DependencyGraph,
+    disrupted: set[int],
+    tolerance: float = TOLERANCE,
+    *,
+    deadline: Deadline | None = None,
+) -> tuple[list[float], int]:
+    """Return :func:`output_fractions` computed by spreading the loss, and its evaluations.
+
+    The same greatest fixpoint, approached from above, within ``tolerance``: a node is
+    evaluated again only when one of its members' output dropped, in the order of the
+    strongly connected parts (dependencies first), so work follows what changes rather
+    than what could be reached: around a large supply loop a drop travels once round
+    the loop instead of the loop being evaluated whole once per step. For the
+    ranking's many cascades; :func:`output_fractions` stays the reference.
+    """
+    import heapq
+
+    dl = deadline or NO_LIMIT
+    n = graph.n_nodes
+    y = [1.0] * n
+    if not disrupted:
+        return y, 0
+    lists = graph.lists
+    gp, mp, mem = lists.group_ptr, lists.member_ptr, lists.members
+    weights, summed = lists.weights, lists.summed
+    owners, dptr, dgroups = lists.group_owner, lists.dependent_ptr, lists.dependent_groups
+    position = graph.part_position
+    failed = failed_nodes(graph, disrupted)
+    for v in failed:
+        y[v] = 0.0  # as output_fractions: a node failing in the binary model has no output
+    epsilon = tolerance * 1e-3
+    queue: list[tuple[int, int]] = []
+    queued: set[int] = set()
+
+    def push_dependents(u: int) -> None:
+        for i in range(dptr[u], dptr[u + 1]):
+            owner = owners[dgroups[i]]
+            if owner not in queued and owner not in failed:
+                queued.add(owner)
+                heapq.heappush(queue, (position[owner], owner))
+
+    for v in failed:
+        push_dependents(v)
+    evaluations = 0
+    next_check = _CHECK_NODES
+    touched: set[int] = set()
+    while queue:
+        _, v = heapq.heappop(queue)
+        queued.discard(v)
+        touched.add(v)
+        if evaluations > _SPREAD_ROUNDS * len(touched) + _CHECK_NODES:
+            # a loop that converges slowly: the reference solver's linear step ends it
+            y, more = output_fractions_counted(graph, disrupted, tolerance, deadline=dl)
+            return y, evaluations + more
+        best = 1.0
+        for g in range(gp[v], gp[v + 1]):
+            lo, hi = mp[g], mp[g + 1]
+            if hi - lo == 1:
+                value = y[mem[lo]]
+            elif summed[g]:
+                value = 0.0
+                for i in range(lo, hi):
+                    value += weights[i] * y[mem[i]]
+            else:
+                value = 0.0
+                for i in range(lo, hi):
+                    if y[mem[i]] > value:
+                        value = y[mem[i]]
+            if value < best:
+                best = value
+        evaluations += 1
+        if evaluations >= next_check:
+            dl.check()
+            next_check = evaluations + _CHECK_NODES
+        if y[v] - best > epsilon:
+            y[v] = best
+            push_dependents(v)
     return y, evaluations
 
 

@@ -50,6 +50,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
 
 
@@ -174,6 +176,35 @@ def visible_nodes(graph: DependencyGraph, chains: Iterable[str]) -> frozenset[in
     return frozenset(seen)
 
 
+def _stoppers(
+    graph: DependencyGraph,
+    sets: Sequence[frozenset[int]],
+    members: ChainMembers,
+    visible: frozenset[int] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pairs (x, t) where x alone stops target t ≠ x (real nodes, within
+    ``visible``), ordered by x and, for one x, in the order of the chain's targets."""
+    not_site = graph.kind != int(Kind.SITE)
+    if visible is not None:
+        allowed = np.zeros(graph.n_nodes, dtype=bool)
+        allowed[list(visible)] = True
+        not_site &= allowed
+    xs: list[np.ndarray] = []
+    ts: list[np.ndarray] = []
+    for t in members.targets:
+        if visible is not None and t not in visible:
+            continue
+        found = np.fromiter(sets[t], dtype=np.int64, count=len(sets[t]))
+        found = found[not_site[found] & (found != t)]
+        xs.append(found)
+        ts.append(np.full(len(found), t, dtype=np.int64))
+    if not xs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pairs_x, pairs_t = np.concatenate(xs), np.concatenate(ts)
+    order = np.argsort(pairs_x, kind="stable")
+    return pairs_x[order], pairs_t[order]
+
+
 def chain_spofs(
     graph: DependencyGraph,
     sets: Sequence[frozenset[int]],
@@ -182,18 +213,28 @@ def chain_spofs(
 ) -> dict[int, tuple[tuple[int, ...], bool]]:
     """Return {x: (targets x alone stops other than itself, x is a member)} for every
     single point of failure of the chain (real nodes only; within ``visible``)."""
-    stops: dict[int, list[int]] = {}
-    site = Kind.SITE
-    kinds = graph.kind
-    for t in members.targets:
-        if visible is not None and t not in visible:
-            continue
-        for x in sets[t]:
-            if x == t or kinds[x] == site or (visible is not None and x not in visible):
-                continue
-            stops.setdefault(x, []).append(t)
+    x, t = _stoppers(graph, sets, members, visible)
+    if not len(x):
+        return {}
+    starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    ends = np.r_[starts[1:], len(x)]
     nodes = members.nodes
-    return {x: (tuple(ts), x in nodes) for x, ts in stops.items()}
+    targets = t.tolist()
+    return {int(x[a]): (tuple(targets[a:b]), int(x[a]) in nodes)
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
+
+
+def chain_spof_nodes(
+    graph: DependencyGraph,
+    sets: Sequence[frozenset[int]],
+    members: ChainMembers,
+    visible: frozenset[int] | None = None,
+) -> frozenset[int]:
+    """Return the chain's single points of failure only (the keys of :func:`chain_spofs`),
+    without listing what each stops: what the ranking needs, on graphs where that list
+    holds tens of millions of pairs."""
+    x, _ = _stoppers(graph, sets, members, visible)
+    return frozenset(np.unique(x).tolist())
 
 
 def count_inside(

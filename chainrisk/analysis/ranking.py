@@ -37,18 +37,19 @@ Examples
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainrisk.analysis.cascade import downstream_of, output_fractions_counted
+from chainrisk.analysis.cascade import output_fractions_spread
 from chainrisk.analysis.concentration import ConcentrationResult, concentration
 from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
-from chainrisk.analysis.members import ChainMembers, chain_members, chain_spofs
+from chainrisk.analysis.members import ChainMembers, chain_members, chain_spof_nodes
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
 from chainrisk.analysis.structure import StructureResult, firm_measures, structure
+from chainrisk.errors import AnalysisTimeout
 from chainrisk.graph import DependencyGraph, GroupKind, Kind
 
 if TYPE_CHECKING:
@@ -82,12 +83,15 @@ class RankRow:
     targets_lost_share: float
     nodes_lost: int
     sole_source_links: int
-    output_lost: float | None  # None: not computed (beyond the cascade limit)
-    concentration: float
+    output_lost: float | None  # None: not computed (see output_lost_missing)
+    concentration: float | None  # None: no producer data for what it makes or is
     betweenness: float
     articulation_point: bool
     role: str = "outside"  # members.ChainMembers.role: component, leader, producer, …
     spof: bool = False  # its loss alone stops a chain target other than itself
+    # why output_lost is None: "budget" (beyond the cascade limit or budget; the row loses
+    # no target outright) or "time" (the analysis time limit ran out); "" when computed
+    output_lost_missing: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +104,11 @@ class Ranking:
     rows: tuple[RankRow, ...]
     betweenness_sampled: bool
 
+    @property
+    def incomplete(self) -> int:
+        """Return how many rows have no output_lost (ranked after the complete ones)."""
+        return sum(1 for r in self.rows if r.output_lost_missing)
+
     def to_frame(self) -> pd.DataFrame:
         """Return the ranking as a DataFrame, one row per node, in rank order."""
         import pandas as pd
@@ -107,19 +116,55 @@ class Ranking:
         return pd.DataFrame.from_records([asdict(r) for r in self.rows])
 
 
-def upstream_of(graph: DependencyGraph, nodes: tuple[int, ...]) -> set[int]:
-    """Return every node whose output can reach ``nodes`` (they included)."""
-    seen = set(nodes)
-    stack = list(nodes)
-    while stack:
-        v = stack.pop()
-        for g in graph.groups(v):
-            for u in graph.group_members(g):
-                u = int(u)
-                if u not in seen:
-                    seen.add(u)
-                    stack.append(u)
-    return seen
+def _count_sets(graph: DependencyGraph, sets: Sequence[frozenset[int]], nodes: Iterable[int],
+                dl: Deadline) -> list[int]:
+    """Return, per node x, how many of ``nodes`` have x in their set (stop when x is lost).
+
+    Counted in batches with numpy: on a large loop the sets hold ~10⁸ entries.
+    """
+    counts = np.zeros(graph.n_nodes, dtype=np.int64)
+    batch: list[np.ndarray] = []
+    held = 0
+    for v in nodes:
+        found = sets[v]
+        batch.append(np.fromiter(found, dtype=np.int64, count=len(found)))
+        held += len(found)
+        if held >= CHECK_EVERY * 64:
+            counts += np.bincount(np.concatenate(batch), minlength=graph.n_nodes)
+            batch, held = [], 0
+            dl.check()
+    if batch:
+        counts += np.bincount(np.concatenate(batch), minlength=graph.n_nodes)
+    return [int(c) for c in counts.tolist()]
+
+
+def _targets_reached(graph: DependencyGraph, targets: tuple[int, ...]) -> list[int]:
+    """Return, per node, the targets its output can reach as bits (bit i: ``targets[i]``).
+
+    One pass over the strongly connected parts, dependents first: the nodes of one part
+    reach the same targets, so a large supply loop costs its size once, not once per
+    candidate in it.
+    """
+    lists = graph.lists
+    owners, dptr, dgroups = lists.group_owner, lists.dependent_ptr, lists.dependent_groups
+    position = graph.part_position
+    by_part: dict[int, list[int]] = defaultdict(list)
+    for v in range(graph.n_nodes):
+        by_part[position[v]].append(v)
+    own = {t: 1 << bit for bit, t in enumerate(targets)}
+    bits = [0] * graph.n_nodes
+    for p in sorted(by_part, reverse=True):
+        nodes = by_part[p]
+        mask = 0
+        for u in nodes:
+            mask |= own.get(u, 0)
+            for i in range(dptr[u], dptr[u + 1]):
+                owner = owners[dgroups[i]]
+                if position[owner] != p:
+                    mask |= bits[owner]
+        for u in nodes:
+            bits[u] = mask
+    return bits
 
 
 def _with_ancestors(graph: DependencyGraph, region: int) -> list[int]:
@@ -204,29 +249,13 @@ def rank(
 
     targets = tuple(t for t in graph.chains[chain].targets if seen(t))
     target_set = set(targets)
-    spofs = chain_spofs(graph, spof.sets, members, visible)
+    spofs = chain_spof_nodes(graph, spof.sets, members, visible)
     in_chain = members.nodes if visible is None else members.nodes & visible
     counted = members.counted if visible is None else members.counted & visible
 
-    nodes_lost: dict[int, int] = defaultdict(int)
-    targets_lost: dict[int, int] = defaultdict(int)
     node_kinds = graph.kind.tolist()
-    work = 0
-    next_check = CHECK_EVERY
-    for v in counted | target_set:
-        is_target = v in target_set
-        is_counted = v in counted
-        failing = spof.sets[v]
-        if is_counted:
-            for x in failing:
-                nodes_lost[x] += 1
-        if is_target:
-            for x in failing:
-                targets_lost[x] += 1
-        work += len(failing)
-        if work >= next_check:
-            dl.check()
-            next_check = work + CHECK_EVERY
+    nodes_lost = _count_sets(graph, spof.sets, counted, dl)
+    targets_lost = _count_sets(graph, spof.sets, target_set, dl)
 
     sole: dict[int, int] = defaultdict(int)
     supply_kinds = [int(GroupKind.BUYS), int(GroupKind.PRODUCERS), int(GroupKind.REQUIRES)]
@@ -285,44 +314,55 @@ def rank(
     between = {graph.index[k]: v for k, v in between_ids.items()}
     articulation = {graph.index[a] for a in points}
 
-    # output_lost: a cascade per candidate that can reach a target, most critical first
+    # output_lost: known without a cascade when every target the candidate reaches stops
+    # outright; else a cascade. Candidates that lose a target always get theirs (the
+    # limit and the budget apply to the others only), the most critical first; only the
+    # time limit can stop them, and then the rows left say so.
+    reached = _targets_reached(graph, targets)
     order = sorted(
         candidates,
         key=lambda v: (-targets_lost[v], -nodes_lost[v], -sole[v], graph.ids[v]),
     )
     limit = len(order) if cascade_limit is None else cascade_limit
     output_lost: dict[int, float | None] = {}
+    missing: dict[int, str] = {}
     done = 0
     spent = 0
     budget = cascade_budget if cascade_budget is not None else float("inf")
-    feeds_targets = upstream_of(graph, targets)
+    stopped = False
     for v in order:
-        if v not in feeds_targets:
-            output_lost[v] = 0.0
+        feeds = reached[v]
+        if not feeds:
+            output_lost[v] = 0.0  # reaches no target
             continue
-        if done >= limit or spent >= budget:
-            output_lost[v] = None
-            continue
-        dl.check()
-        reach = downstream_of(graph, [v])
-        done += 1
-        if all(t not in reach or v in spof.sets[t] for t in targets):
-            # every target v reaches stops outright (y = 0), the others keep y = 1:
-            # the cascade's answer is known without running it
-            spent += len(reach)
+        # the targets it stops are among those it reaches (a target's own set holds it)
+        if feeds.bit_count() == targets_lost[v]:
+            # every target it reaches stops outright (y = 0), the others keep y = 1
             output_lost[v] = targets_lost[v] / n_targets
+            spent += 1
             continue
-        y, evaluated = output_fractions_counted(graph, {v}, affected=reach, deadline=dl)
-        # around a slow cycle a cascade evaluates its nodes many times: count every time
-        spent += max(len(reach), evaluated)
+        if stopped:
+            output_lost[v], missing[v] = None, "time"
+            continue
+        if targets_lost[v] == 0 and (done >= limit or spent >= budget):
+            output_lost[v], missing[v] = None, "budget"
+            continue
+        try:
+            y, evaluated = output_fractions_spread(graph, {v}, deadline=dl)
+        except AnalysisTimeout:
+            stopped = True
+            output_lost[v], missing[v] = None, "time"
+            continue
+        done += 1
+        spent += evaluated  # the work done, evaluations around loops included
         output_lost[v] = sum(1.0 - y[t] for t in targets) / n_targets
 
     parts: dict[str, dict[int, float]] = {
         "targets_lost_share": {v: targets_lost[v] / n_targets for v in candidates},
-        "output_lost": {v: output_lost[v] or 0.0 for v in candidates},
+        "output_lost": {v: output_lost[v] or 0.0 for v in candidates},  # missing: ranked apart
         "nodes_lost": {v: float(nodes_lost[v]) for v in candidates},
         "sole_source_links": {v: float(sole[v]) for v in candidates},
-        "concentration": {v: worst[v] / 10_000.0 for v in candidates},
+        "concentration": {v: worst.get(v, 0.0) / 10_000.0 for v in candidates},
         "betweenness": {v: between.get(v, 0.0) for v in candidates},
     }
     score: dict[int, float] = defaultdict(float)
@@ -334,7 +374,10 @@ def rank(
             for v in same:
                 if scale > 0:
                     score[v] += w[part] * values[v] / scale
-    ranked = sorted(candidates, key=lambda v: (-round(score[v], 12), graph.ids[v]))
+    # a row whose output_lost is missing is ranked after every complete row, never as if
+    # it had lost nothing
+    ranked = sorted(candidates,
+                    key=lambda v: (v in missing, -round(score[v], 12), graph.ids[v]))
     kind_names = {int(k): k.name.lower() for k in Kind}
     rows = tuple(
         RankRow(
@@ -349,7 +392,8 @@ def rank(
             nodes_lost=nodes_lost[v],
             sole_source_links=sole[v],
             output_lost=output_lost[v],
-            concentration=worst[v],
+            output_lost_missing=missing.get(v, ""),
+            concentration=worst.get(v),
             betweenness=between.get(v, 0.0),
             articulation_point=v in articulation,
             role=members.role(v),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -89,3 +91,55 @@ def test_a_viewers_counts_are_the_admins_recounted_over_the_viewers_nodes(
         assert row.targets_lost == sum(1 for t in targets if t in lost)
         assert row.nodes_lost == sum(1 for u in lost if u in members.counted and u in visible)
         assert row.nodes_lost <= full[row.id].nodes_lost  # the admin's row exists
+
+
+def _loop_chain(n: int, targets: int, makers: int, provinces: int) -> dict[str, list[Any]]:
+    """A chain whose ``n`` components form one requires loop, each made by two of
+    ``makers`` firms, with ``targets`` end products hanging off it (each made by a firm
+    of its own), firms spread over ``provinces``."""
+    regions: list[Any] = [{"id": "CN", "level": "country"}] + [
+        {"id": f"P{p}", "level": "province", "parent": "CN"} for p in range(provinces)]
+    firms: list[Any] = [{"id": f"f{j}", "region": f"P{j % provinces}"} for j in range(makers)]
+    firms += [{"id": f"g{k}", "region": f"P{(k * 7) % provinces}"} for k in range(targets)]
+    comps: list[Any] = [{"id": f"c{i}", "chains": ("x",)} for i in range(n)]
+    comps += [{"id": f"t{k}", "chains": ("x",), "end_product": True} for k in range(targets)]
+    produces: list[Any] = [{"firm": f"f{(i + d) % makers}", "component": f"c{i}"}
+                           for i in range(n) for d in (0, 1)]
+    produces += [{"firm": f"g{k}", "component": f"t{k}"} for k in range(targets)]
+    requires: list[Any] = [{"product": f"c{i}", "input": f"c{(i + 1) % n}"} for i in range(n)]
+    requires += [{"product": f"t{k}", "input": f"c{(5 * k) % n}"} for k in range(targets)]
+    return {"regions": regions, "firms": firms, "components": comps, "produces": produces,
+            "requires": requires, "chains": [{"id": "x", "name": "X"}]}
+
+
+def test_every_row_that_loses_a_target_gets_its_output_lost_on_a_large_loop() -> None:
+    """A 10,000-component requires loop and 2,000 targets at the default budget."""
+    g = DependencyGraph.from_tables(_loop_chain(10_000, 2_000, 500, 50))
+    assert max(len(p) for p in g.parts) == 10_000
+    ranking = rank(g, "x")
+    losing = [r for r in ranking.rows if r.targets_lost > 0]
+    assert len(losing) > 12_000
+    assert [r.id for r in losing if r.output_lost is None] == []
+    # each ring component stops the loop and so every target; a province stops the
+    # targets of the firms in it and drains the loop (a cascade, not a shortcut)
+    rows = {r.id: r for r in ranking.rows}
+    assert rows["component:c0"].output_lost == 1.0
+    province = rows["region:P3"]
+    assert 0 < province.targets_lost < 2_000
+    assert province.output_lost is not None
+    assert province.output_lost > province.targets_lost / 2_000
+    # rows the budget left without output_lost lose no target and come last
+    late = [r for r in ranking.rows if r.output_lost is None]
+    assert all(r.targets_lost == 0 and r.output_lost_missing == "budget" for r in late)
+    assert not late or ranking.rows[-len(late):] == tuple(late)
+
+
+@settings(max_examples=80, deadline=None)
+@given(bundles())
+def test_a_component_without_producers_has_no_concentration(tables: Tables) -> None:
+    g = DependencyGraph.from_tables(tables)
+    ranking = rank(g, "x", cascade_limit=None)
+    made = {r["component"] for r in tables.get("produces", [])}
+    for row in ranking.rows:
+        if row.kind == "component" and row.id.split(":", 1)[1] not in made:
+            assert row.concentration is None, row.id
