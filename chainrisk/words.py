@@ -323,10 +323,16 @@ WORDS: dict[str, Pair] = {
                                    "rescaled to 100 %."),
     "reason.quality.supplier_not_producer": (
         "{supplier} 供应 {component}，但生产关系表中没有它生产该环节的记录：请在 produces.csv 中补"
-        "上，"
-        "集中度才会计入。",
+        "上，集中度才会计入（如果它只是转售，请改为补上它从谁那里采购的供应关系）。",
         "{supplier} supplies {component} but no produces row says it makes it; add one to "
-        "produces.csv so that concentration counts it.",
+        "produces.csv so that concentration counts it (if it only resells, add the supplies "
+        "row of whom it buys from instead).",
+    ),
+    "reason.quality.distributor": (
+        "{supplier} 转售其采购的 {component}（采购自 {source}）：按经销商处理，不算生产商；"
+        "请勿为它补生产关系，集中度只计生产商。",
+        "{supplier} sells {component} it buys (from {source}): it is taken as a distributor, "
+        "not a maker; add no produces row for it, concentration counts the makers.",
     ),
     # supplier lists
     "reason.sheet.no_header": (

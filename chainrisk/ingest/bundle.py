@@ -763,13 +763,18 @@ def _check_region_cycles(ws: Workspace, report: LoadReport) -> None:
     )
 
 
+# shares of one group may add up to this much over 100 % (rounding in the sources)
+# before a load says they will be rescaled
+SHARE_SLACK = 0.001
+
+
 def _data_quality(ws: Workspace, report: LoadReport) -> None:
     """Warn about data the analysis must assume something for."""
     for table, group in (("produces", ("component",)), ("supplies", ("buyer", "component"))):
         cols = ", ".join(q(g) for g in group)
         for row in ws.conn.execute(
             f"SELECT {cols}, sum(share), min(line) FROM stage_{table} WHERE rejected = 0 "
-            f"GROUP BY {cols} HAVING sum(share) > 1.000001"
+            f"GROUP BY {cols} HAVING sum(share) > {1 + SHARE_SLACK!r}"
         ):
             report.warn(
                 f"{table}.csv",
@@ -780,17 +785,35 @@ def _data_quality(ws: Workspace, report: LoadReport) -> None:
                 line=row[-1],
                 column="share",
             )
-    for line, supplier, component in ws.conn.execute(
-        "SELECT s.line, s.supplier, s.component FROM stage_supplies s WHERE s.rejected = 0 "
+    for line, supplier, component, source in ws.conn.execute(
+        "SELECT s.line, s.supplier, s.component, (SELECT b.supplier FROM stage_supplies b "
+        "WHERE b.buyer = s.supplier AND b.component = s.component AND b.rejected = 0 "
+        "ORDER BY b.line LIMIT 1) FROM stage_supplies s WHERE s.rejected = 0 "
         "AND NOT EXISTS (SELECT 1 FROM stage_produces p WHERE p.firm = s.supplier "
         "AND p.component = s.component AND p.rejected = 0) "
         "AND NOT EXISTS (SELECT 1 FROM known_pairs k WHERE k.firm = s.supplier "
-        "AND k.component = s.component) LIMIT 1000"
+        "AND k.component = s.component) ORDER BY s.line LIMIT 1000"
     ):
+        if source is not None:
+            # it buys what it sells: a distributor. A produces row would count it as a
+            # maker and distort concentration, so the advice is not to add one.
+            report.warn(
+                "supplies.csv",
+                f"{supplier} sells {component} it buys (from {source}): it is taken as a "
+                "distributor, not a maker; add no produces row for it, concentration counts "
+                "the makers",
+                code="quality.distributor",
+                params={"supplier": supplier, "component": component, "source": source},
+                line=line,
+                column="supplier",
+                value=supplier,
+            )
+            continue
         report.warn(
             "supplies.csv",
             f"{supplier} supplies {component} but no produces row says it makes it; add one "
-            "to produces.csv so concentration counts it",
+            "to produces.csv so concentration counts it (if it only resells, add the "
+            "supplies row of whom it buys from instead)",
             code="quality.supplier_not_producer",
             params={"supplier": supplier, "component": component},
             line=line,

@@ -26,6 +26,9 @@ VALUE_CHARS = 1000
 """A problem keeps at most this much of its value; rejects.csv keeps every cell whole."""
 
 
+WARNING_EXAMPLES = 3  # warnings of one kind listed on the terminal; the files have all
+
+
 def clip(value: str | None) -> str | None:
     """Return ``value``, or its start and its length when longer than ``VALUE_CHARS``.
 
@@ -202,11 +205,13 @@ class LoadReport:
         if self.load_id is not None:
             lines.append(f"load id: {self.load_id}")
         lines.extend(self.summary_lines())
-        ordered = sorted(self.errors, key=_place) + sorted(self.warnings, key=_place)
-        shown = ordered if limit is None else ordered[:limit]
+        errors = sorted(self.errors, key=_place)
+        shown = errors if limit is None else errors[:limit]
         lines.extend(str(p) for p in shown)
-        if len(shown) < len(ordered):
-            lines.append(f"... and {len(ordered) - len(shown)} more (see the report file)")
+        if len(shown) < len(errors):
+            lines.append(f"... and {len(errors) - len(shown)} more error(s) (see the report "
+                         "file)")
+        lines.extend(self._grouped_warnings(None if limit is None else WARNING_EXAMPLES))
         if self.changes:
             lines.append(f"{len(self.changes)} value(s) changed (old -> new):")
             listed = self.changes if limit is None else self.changes[:limit]
@@ -219,6 +224,20 @@ class LoadReport:
                 lines.append(f"  ... and {len(self.changes) - len(listed)} more "
                              "(load with --report DIR to get them all in changes.csv)")
         return "\n".join(lines) + "\n"
+
+    def _grouped_warnings(self, examples: int | None) -> Iterator[str]:
+        """Yield the warnings grouped by kind, the commonest first: a count, then
+        ``examples`` of each (None: all of them)."""
+        groups: dict[str, list[Problem]] = {}
+        for p in sorted(self.warnings, key=_place):
+            groups.setdefault(p.code or p.reason, []).append(p)
+        for kind, found in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            yield f"{len(found)} warning(s) of kind {kind}:"
+            listed = found if examples is None else found[:examples]
+            yield from (f"  {p}" for p in listed)
+            if len(listed) < len(found):
+                yield (f"  ... and {len(found) - len(listed)} more like these (all in the "
+                       "report file)")
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as plain JSON-ready data."""

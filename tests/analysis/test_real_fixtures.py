@@ -9,6 +9,7 @@ what a chain chief would conclude with a pencil.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,17 @@ def test_a_vendor_that_only_resells_is_still_a_single_point(malaria: RiskService
     assert malaria.simulate(["IDA"]).output["component:case-management"] == 0.0
     assert malaria.simulate(["firm:sd-bio"]).output["component:case-management"] > 0.0
     assert malaria.simulate(["firm:chemonics"]).output["component:case-management"] > 0.0
+
+
+def test_the_delivery_chain_s_vendors_are_called_distributors(tmp_path: Path) -> None:
+    """On the delivery data every supplies-without-produces row is a reseller: none of
+    the warnings may tell the officer to add a produces row (that would corrupt
+    concentration)."""
+    store = SqliteStore(tmp_path / "store.db")
+    try:
+        report = load_bundle(store, REAL / "malaria-delivery")
+    finally:
+        store.close()
+    codes = sorted(w.code for w in report.warnings)
+    assert codes == ["quality.distributor"] * 3
+    assert not any("add one" in w.reason for w in report.warnings)

@@ -329,3 +329,48 @@ def test_missing_bundle_toml_is_a_warning(tmp_path: Path, store: SqliteStore) ->
 def test_broken_bundle_toml(tmp_path: Path, store: SqliteStore) -> None:
     report = failed(store, write_bundle(tmp_path / "b", {"bundle.toml": "name = \n"}))
     assert report.errors[0].file == "bundle.toml"
+
+
+def test_a_reseller_is_told_apart_from_a_missing_maker(tmp_path: Path, store: SqliteStore
+                                                       ) -> None:
+    """fab sells euv it buys from asml: a distributor, no produces row to add; phoneco
+    sells duv it does not buy: its produces row may be missing."""
+    folder = write_bundle(
+        tmp_path / "b",
+        {"supplies.csv": TINY["supplies.csv"] + "fab,phoneco,euv,,,,\nphoneco,fab,duv,,,,\n"},
+    )
+    report = load_bundle(store, folder)
+    by_code: dict[str, list[str]] = {}
+    for w in report.warnings:
+        by_code.setdefault(w.code, []).append(w.reason)
+    assert by_code["quality.distributor"] == [
+        "fab sells euv it buys (from asml): it is taken as a distributor, not a maker; "
+        "add no produces row for it, concentration counts the makers"]
+    assert len(by_code["quality.supplier_not_producer"]) == 1
+    assert by_code["quality.supplier_not_producer"][0].startswith("phoneco supplies duv")
+
+
+def test_shares_a_rounding_over_100_percent_pass_quietly(tmp_path: Path, store: SqliteStore
+                                                        ) -> None:
+    quiet = write_bundle(tmp_path / "quiet", {"produces.csv": TINY["produces.csv"].replace(
+        "asml,duv,0.9,,,t\n", "asml,duv,0.9,,,t\nfab,duv,0.1004,,,t\n")})
+    assert not [w for w in load_bundle(store, quiet).warnings if w.code == "quality.shares_over"]
+    loud = write_bundle(tmp_path / "loud", {"produces.csv": TINY["produces.csv"].replace(
+        "asml,duv,0.9,,,t\n", "asml,duv,0.9,,,t\nfab,duv,0.102,,,t\n")})
+    over = [w for w in load_bundle(store, loud).warnings if w.code == "quality.shares_over"]
+    assert [w.params["total"] for w in over] == ["100.2"]
+
+
+def test_the_terminal_report_groups_warnings_by_kind(tmp_path: Path, store: SqliteStore) -> None:
+    extra = "".join(f"fab,phoneco,x{i},,,,\n" for i in range(8))
+    comps = "".join(f"x{i},X {i},,phone,upstream,equipment,false\n" for i in range(8))
+    folder = write_bundle(tmp_path / "b", {
+        "supplies.csv": TINY["supplies.csv"] + extra,
+        "components.csv": TINY["components.csv"] + comps,
+    })
+    report = load_bundle(store, folder)
+    text = report.to_text(limit=20)
+    assert "8 warning(s) of kind quality.supplier_not_producer:" in text
+    assert text.count("fab supplies x") == 3
+    assert "... and 5 more like these (all in the report file)" in text
+    assert report.to_text().count("fab supplies x") == 8  # the file lists them all
