@@ -146,6 +146,7 @@ def cmd_import_suppliers(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
             encoding=args.encoding,
             source=args.source,
             progress=progress,
+            region_from=args.region_from,
         )
     except ValidationFailed as e:
         progress.done()
@@ -800,6 +801,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="raise: import nothing if any row is bad (default); skip: import "
                    "the good rows, list the bad ones in rejects.csv")
     p.add_argument("--dry-run", action="store_true", help="show the report; change nothing")
+    p.add_argument("--region-from", choices=["store", "list"], default="store",
+                   help="when a stored firm's region differs from the list's: keep the "
+                   "store's (default; a warning names both) or take the list's")
     p.add_argument("--encoding", help="CSV encoding (default: detected)")
     p.add_argument("--source", metavar="NAME",
                    help="name of the source for the resolution table (default: file name)")

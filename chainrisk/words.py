@@ -335,6 +335,44 @@ WORDS: dict[str, Pair] = {
         "not a maker; add no produces row for it, concentration counts the makers.",
     ),
     # supplier lists
+    "reason.sheet.destination_column": (
+        "“{column}”列按货物去向（目的地）读取，不是供应商所在地，因此不用于任何供应商的地区；"
+        "如果它写的是供应商所在地，请把它对应到“供应商所在地”（supplier_region）。",
+        "Column {column!r} is read as where the goods go (a destination), not where the "
+        "supplier is, so it does not set any supplier's region; if it says where the "
+        "supplier is, map it to supplier_region.",
+    ),
+    "reason.sheet.share_mixed": (
+        "份额列“{column}”中不带百分号的数字有的不大于 1（{small} 行：{small_rows}），有的大于 1"
+        "（{large} 行：{large_rows}）：不大于 1 的按小数读取，大于 1 的按百分数读取。请向填报单位"
+        "核实本意，并统一写法（61% 或 0.61）。",
+        "The share column {column!r} mixes bare numbers up to 1 ({small} row(s): "
+        "{small_rows}) and above 1 ({large} row(s): {large_rows}); those up to 1 were read "
+        "as fractions, those above 1 as percentages: check which the sender meant, and "
+        "write them all one way (61% or 0.61).",
+    ),
+    "reason.import.region_conflict": (
+        "{firm}：清单给出了多个地区：{regions}。请核实哪个正确——清单可能写的是生产基地所在地，"
+        "或货物去向。",
+        "{firm}: the list gives several regions for it: {regions}. Check which is right: a "
+        "list may give where a site is, or where goods go.",
+    ),
+    "reason.import.region_differs": (
+        "{firm}：数据库中位于 {stored}，清单写的是 {listed}（第 {line} 行）；已保留数据库中的"
+        "地区。如需采用清单的地区，请重新导入并选择“地区以清单为准”。",
+        "{firm}: the store places it in {stored}, the list in {listed} (line {line}); the "
+        "store's region is kept. To take the list's, import again with the regions taken "
+        "from the list.",
+    ),
+    "reason.import.region_taken_from_list": (
+        "{firm}：数据库中位于 {stored}，清单写的是 {listed}（第 {line} 行）；已按清单更新。",
+        "{firm}: the store placed it in {stored}, the list in {listed} (line {line}); the "
+        "list's region replaces the store's.",
+    ),
+    "message.import.region_from": (
+        "地区只能以数据库或清单为准，不能是“{value}”。",
+        "Regions come from the store or the list, not {value!r}.",
+    ),
     "reason.sheet.no_header": (
         "前 {rows} 行中找不到表头：没有一行同时写明供应商和采购物料。",
         "No header row in the first {rows} rows: none names a supplier and a component.",

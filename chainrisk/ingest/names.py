@@ -64,6 +64,9 @@ class Field(StrEnum):
     SUPPLIER = "supplier"
     SUPPLIER_USCC = "supplier_uscc"
     SUPPLIER_REGION = "supplier_region"
+    # a place that may be the shipment's destination (Country, 目的国): read, never taken
+    # for the supplier's location unless a mapping says so
+    DESTINATION = "destination"
     BUYER = "buyer"
     BUYER_USCC = "buyer_uscc"
     COMPONENT = "component"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,9 +205,16 @@ def _new_id(kind: str, written: str, taken: set[str]) -> str:
 class Resolver:
     """Resolves names written in a supplier list to firm, component and region ids."""
 
-    def __init__(self, store: Store, source: str, places: PlaceIndex) -> None:
+    def __init__(self, store: Store, source: str, places: PlaceIndex,
+                 region_from: str = "store") -> None:
         self.source = source
         self.places = places
+        self.region_from = region_from
+        # the store's firms: name and region, to compare with what the list says
+        self.stored_firm: dict[str, tuple[str, str | None]] = {}
+        # firm -> {region id the list gives: (first line, as written)}, in row order
+        self.list_regions: dict[str, dict[str, tuple[int | None, str]]] = {}
+        self.region_updates: dict[str, dict[str, Any]] = {}
         self.saved = {(k, w): i for s, k, w, i in store.resolutions() if s == source}
         self.saved_any: dict[tuple[str, str], str] = {}
         for _, k, w, i in store.resolutions():
@@ -218,6 +225,7 @@ class Resolver:
         for row in store.iter_rows("firms"):
             self._index_firm(row["id"], row.get("name"), row.get("name_zh"),
                              row.get("aliases") or (), row.get("uscc"))
+            self.stored_firm[row["id"]] = (str(row.get("name") or row["id"]), row.get("region"))
         self.comp_keys: dict[str, set[str]] = {}
         self.comp_ids: set[str] = set()
         # the store's components, for near-match suggestions of new component names
@@ -228,8 +236,11 @@ class Resolver:
             self.comp_index.add(row["id"], (row.get("name"), row.get("name_zh"), *aliases))
         self.region_ids: set[str] = set()
         self.region_keys: dict[str, str] = {}
+        self.region_parent: dict[str, str] = {}
         for row in store.iter_rows("regions"):
             self.region_ids.add(row["id"])
+            if row.get("parent"):
+                self.region_parent[row["id"]] = row["parent"]
             for text in (row["id"], row.get("name"), row.get("name_zh")):
                 if text:
                     self.region_keys.setdefault(normalise_name(text), row["id"])
@@ -304,6 +315,18 @@ class Resolver:
             self.region_ids.add(ident)
             ident = entry.parent or ""
 
+    def _within(self, inner: str, outer: str) -> bool:
+        """Return whether region ``inner`` is ``outer`` or lies inside it."""
+        seen: set[str] = set()
+        node: str | None = inner
+        while node is not None and node not in seen:
+            if node == outer:
+                return True
+            seen.add(node)
+            staged = self.new_regions.get(node)
+            node = self.region_parent.get(node) or (staged or {}).get("parent")
+        return False
+
     def _unknown_region(self) -> str:
         if UNKNOWN_REGION not in self.region_ids:
             self.new_regions[UNKNOWN_REGION] = {
@@ -315,14 +338,80 @@ class Resolver:
 
     # ---------------------------------------------------------------- firms
 
-    def firm(self, written: str, uscc: str | None, region_text: str) -> str:
+    def firm(self, written: str, uscc: str | None, region_text: str,
+             line: int | None = None) -> str:
         """Return the firm id for a name as written (and its code); create it if new.
 
-        Raises ValueProblem when the name matches several firms.
+        The region the row gives (``region_text``, on ``line``) is noted for
+        :meth:`region_findings`. Raises ValueProblem when the name matches several firms.
         """
         key = (written, uscc or "", region_text)
         if key in self._cache:
             return self._cache[key]
+        ident = self._firm(written, uscc, region_text)
+        if region_text.strip():
+            said = self.list_regions.setdefault(ident, {})
+            said.setdefault(self.region(region_text), (line, region_text.strip()))
+        self._cache[key] = ident
+        return ident
+
+    def region_findings(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Yield (code, message, params) for every firm whose region is in doubt, and
+        stage the changes ``region_from`` asks for.
+
+        A firm the list gives several regions keeps the first (a new firm) or the
+        store's; a stored firm the list places elsewhere keeps the store's region, or
+        takes the list's with ``region_from="list"``. A region the store or a new firm
+        lacks (unknown) is filled from the list without a word.
+        """
+        for ident, said in self.list_regions.items():
+            known = [(rid, at, text) for rid, (at, text) in said.items()
+                     if not rid.startswith(UNKNOWN_REGION)]
+            # 广东 on one row and 深圳 on another are one place, said more or less
+            # precisely: only the most precise of nested regions counts
+            known = [k for k in known
+                     if not any(o[0] != k[0] and self._within(o[0], k[0]) for o in known)]
+            if not known:
+                continue
+            new = self.new_firms.get(ident)
+            name = str(new["name"]) if new else self.stored_firm.get(ident, (ident, None))[0]
+            first, first_at, first_text = known[0]
+            if len(known) > 1:
+                listed = "; ".join(f"{text} (line {at})" for _, at, text in known)
+                yield ("import.region_conflict",
+                       f"{name}: the list gives {len(known)} regions for it: {listed}; "
+                       f"{'it keeps the first' if new else 'the store keeps its own'}. Check "
+                       "which is right: a list may give where a site is, or where goods go",
+                       {"firm": name, "regions": listed})
+            if new is not None:
+                if str(new["region"]).startswith(UNKNOWN_REGION) or self._within(
+                        first, str(new["region"])):
+                    new["region"] = first  # a later row said it (more precisely)
+                continue
+            stored = self.stored_firm.get(ident, (name, None))[1]
+            if stored is None or stored.startswith(UNKNOWN_REGION):
+                self.region_updates[ident] = {"id": ident, "name": name, "region": first}
+                continue
+            if self._within(stored, first):
+                continue  # the list says it less precisely (深圳 for a district of it)
+            if self._within(first, stored):  # more precisely: information, not a conflict
+                if self.region_from == "list":
+                    self.region_updates[ident] = {"id": ident, "name": name, "region": first}
+                continue
+            params = {"firm": name, "stored": stored, "listed": first_text,
+                      "line": first_at or 0}
+            if self.region_from == "list":
+                self.region_updates[ident] = {"id": ident, "name": name, "region": first}
+                yield ("import.region_taken_from_list",
+                       f"{name}: the store placed it in {stored}, the list in {first_text} "
+                       f"(line {first_at}); the list's region replaces the store's", params)
+            else:
+                yield ("import.region_differs",
+                       f"{name}: the store places it in {stored}, the list in {first_text} "
+                       f"(line {first_at}); the store's region is kept. To take the list's, "
+                       "import again with the regions taken from the list", params)
+
+    def _firm(self, written: str, uscc: str | None, region_text: str) -> str:
         by_code = bool(uscc and uscc in self.firm_uscc)
         ident = self._find_firm(written, uscc)
         if ident is None:
@@ -336,7 +425,6 @@ class Resolver:
             }
             self._index_firm(ident, written, None, (), uscc)
         self._remember("firm", written, ident, by_code)
-        self._cache[key] = ident
         return ident
 
     def _remember(self, kind: str, written: str, ident: str, by_code: bool) -> None:
@@ -453,6 +541,25 @@ class Resolver:
 
 
 
+def _is_bare(text: str) -> bool:
+    """Return whether ``text`` is a number written without a % sign."""
+    try:
+        parse_number(text)
+    except ValueProblem:
+        return False
+    return True
+
+
+def _rows(rows: Sequence[int], shown: int = 5) -> str:
+    """Return row numbers for a message: the first few, then how many more.
+
+    >>> _rows([3, 4, 9]), _rows(list(range(1, 9)))
+    ('3, 4, 9', '1, 2, 3, 4, 5 and 3 more')
+    """
+    listed = ", ".join(map(str, rows[:shown]))
+    return listed if len(rows) <= shown else f"{listed} and {len(rows) - shown} more"
+
+
 def _bare_percent(text: str) -> bool:
     try:
         return not text.strip().endswith("%") and parse_number(text.rstrip("%")) > 1
@@ -473,6 +580,7 @@ class _Importer:
         progress: Progress | None,
         synonyms: SynonymTable,
         places: PlaceIndex,
+        region_from: str = "store",
     ) -> None:
         self.store = store
         self.mapping = mapping
@@ -500,18 +608,42 @@ class _Importer:
         self.share_percent = False
         self.batch: list[tuple[Any, ...]] = []
         self.pending_resolutions: list[Resolution] = []
+        # (sheet, share column) -> {bare value ≤ 1?: rows}, to warn of a mixed column
+        self.share_kinds: dict[tuple[str, str], dict[bool, list[int]]] = {}
+        self.region_from = region_from
 
     def run(self, files: Sequence[Path]) -> None:
         sources = []
         for path in files:
             source = self.source or path.name
             sources.append(source)
-            self.resolver = Resolver(self.store, source, self.places)
+            self.resolver = Resolver(self.store, source, self.places, self.region_from)
             self._file(path)
             self._stage_resolved(source)
         self.report.load.source = ", ".join(str(p.resolve()) for p in files)
         self.report.load.bundle = "+".join(sources)
+        self._warn_mixed_shares()
         self._stage_supplies()
+
+    def _warn_mixed_shares(self) -> None:
+        """Warn of a share column that holds bare numbers both ≤ 1 and above 1."""
+        for (where, column), kinds in self.share_kinds.items():
+            if len(kinds) < 2:
+                continue
+            small, large = kinds[True], kinds[False]
+            unit = ("a percentage (0.25 is 0.25 %)" if self.share_percent
+                    else "a fraction (0.25 is 25 %)")
+            self.report.load.warn(
+                where,
+                f"the share column {column!r} mixes bare numbers up to 1 ({len(small)} "
+                f"row(s): {_rows(small)}) and above 1 ({len(large)} row(s): {_rows(large)}); "
+                f"those up to 1 were read as {unit}, those above 1 as percentages: check "
+                "which the sender meant, and write them all one way (61% or 0.61)",
+                code="sheet.share_mixed",
+                params={"column": column, "small": len(small), "large": len(large),
+                        "small_rows": _rows(small), "large_rows": _rows(large)},
+                line=min(small[0], large[0]), column=column,
+            )
 
     def _file(self, path: Path) -> None:
         if not path.exists():
@@ -703,6 +835,16 @@ class _Importer:
         self.report.columns[where] = {cells[i]: f for i, f in sorted(match.columns.items())}
         self.report.ignored[where] = [text for _, text in match.ignored if text]
         fields = set(match.columns.values())
+        for i, f in sorted(match.columns.items()):
+            if f == "destination":
+                self.report.load.warn(
+                    where,
+                    f"column {cells[i]!r} is read as where the goods go (a destination), "
+                    "not where the supplier is, so it does not set any supplier's region; "
+                    "if it says where the supplier is, map it to supplier_region",
+                    code="sheet.destination_column", params={"column": cells[i]},
+                    line=match.row, column=cells[i],
+                )
         if "buyer" not in fields and not self.buyer_text:
             self.report.load.error(
                 where,
@@ -748,6 +890,11 @@ class _Importer:
                 return None
 
         share = parse("share", self._share)
+        if share is not None and _is_bare(values.get("share", "")):
+            # a bare number: ≤ 1 is read as a fraction, above 1 as a percentage
+            small = parse_number(values["share"]) <= 1
+            self.share_kinds.setdefault((where, names.get("share", "share")), {}).setdefault(
+                small, []).append(row.row)
         volume = parse("volume", parse_number)
         since = parse("since", parse_date)
         s_uscc = parse("supplier_uscc", parse_uscc)
@@ -774,7 +921,7 @@ class _Importer:
         if not problems:
             try:
                 supplier = self.resolver.firm(supplier_text, s_uscc,
-                                              values.get("supplier_region", ""))
+                                              values.get("supplier_region", ""), row.row)
                 buyer = self.resolver.firm(buyer_text, b_uscc, "")
                 component = self.resolver.component(component_text,
                                                     values.get("component_code") or None)
@@ -812,6 +959,16 @@ class _Importer:
     def _stage_resolved(self, source: str) -> None:
         r = self.resolver
         created = self.report.created
+        for code, message, params in r.region_findings():
+            self.report.load.warn(source, message, code=code, params=params)
+        if r.region_updates:  # stored firms moved to the list's region (merged, not replaced)
+            table = TABLES["firms"]
+            batch_updates: list[tuple[StorageValue, ...]] = []
+            for row in r.region_updates.values():
+                self.line += 1
+                batch_updates.append((self.line, 0, *(row.get(c.name) for c in table.columns),
+                                      None))
+            self.ws.insert(table, batch_updates)
         for kind, rows in (("regions", r.new_regions), ("firms", r.new_firms),
                            ("components", r.new_components)):
             table = TABLES[kind]
@@ -881,10 +1038,13 @@ def import_suppliers(
     progress: Progress | None = None,
     synonyms: SynonymTable | None = None,
     places: PlaceIndex | None = None,
+    region_from: str = "store",
 ) -> ImportReport:
     """Return the report of importing supplier lists ``files`` into ``store``.
 
-    One transaction for all files. With ``on_error=RAISE`` any rejected row loads
+    ``region_from`` says whose region wins when a stored firm's differs from the
+    list's: ``"store"`` (default; a warning names both) or ``"list"``. One transaction
+    for all files. With ``on_error=RAISE`` any rejected row loads
     nothing (:class:`ValidationFailed` carries the report); with ``SKIP`` the good rows
     load. ``dry_run`` resolves and validates everything and writes nothing.
     """
@@ -900,6 +1060,7 @@ def import_suppliers(
         progress=progress,
         synonyms=synonyms or SynonymTable.load(),
         places=places or PlaceIndex.load(),
+        region_from=_region_from(region_from),
     )
     report = importer.report
     try:
@@ -943,6 +1104,16 @@ def import_suppliers(
         return report
     finally:
         importer.ws.close()
+
+
+REGION_FROM = ("store", "list")
+
+
+def _region_from(value: str) -> str:
+    if value not in REGION_FROM:
+        raise UsageError(f"regions come from the store or the list, not {value!r}",
+                         code="import.region_from", params={"value": value})
+    return value
 
 
 def _count(ws: Workspace, report: LoadReport) -> None:

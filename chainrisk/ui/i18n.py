@@ -669,6 +669,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "data.suppliers_file": ("供应商名单（CSV / XLSX，可多个）",
                             "Supplier lists (CSV / XLSX, one or more)"),
+    "data.region_from": ("企业地区不一致时", "When a firm's region differs"),
+    "data.region_from.store": ("以数据库为准", "keep the store's"),
+    "data.region_from.list": ("以清单为准", "take the list's"),
+    "data.region_from_help": (
+        "清单中企业的所在地与数据库中不同时，保留哪一个；两种情况都会在报告中列出双方的地区。",
+        "Which region to keep when the list places a stored firm elsewhere; the report names "
+        "both either way.",
+    ),
     "data.buyer": WORDS["label.buyer"],
     "data.buyer_help": ("名单中没有采购方列时必填，如“华为”或 huawei。",
                         "Needed when the list has no buyer column, e.g. 华为 or huawei."),

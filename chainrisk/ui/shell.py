@@ -92,6 +92,7 @@ RELABELLED = (
     "chain", "map_component", "explorer_node", "explorer_regions", "explorer_stages",
     "rank_kind", "rank_sort", "rank_stages", "rank_levels", "whatif_firms",
     "whatif_regions", "whatif_components", "data_bundle_on_error", "data_suppliers_on_error",
+    "data_suppliers_region_from",
 )
 
 

@@ -35,7 +35,10 @@ def test_zte_list_gb18030_with_bad_rows(chains: SqliteStore) -> None:
     assert list(chains.iter_rows("supplies")) == before
     report = import_suppliers(chains, [path], buyer="zte", on_error=OnError.SKIP)
     assert (report.read, report.loaded, report.rejected, report.merged) == (10, 7, 2, 1)
-    assert report.load.warnings == []
+    # 0.40 (高通) and 60 (Xilinx) in one share column: read as 40 % and 60 %, but said
+    (mixed,) = report.load.warnings
+    assert mixed.code == "sheet.share_mixed"
+    assert (mixed.params["small_rows"], mixed.params["large_rows"]) == ("6", "7")
     supplies = {(r["supplier"], r["component"]) for r in chains.iter_rows("supplies")
                 if r["buyer"] == "zte"}
     # existing firms found by Chinese name, alias and English name

@@ -319,7 +319,9 @@ def test_every_field_has_spellings_in_three_scripts(synonyms: SynonymTable) -> N
     samples = {
         Field.SUPPLIER: ("供应商名称", "供應商名稱", "Supplier Name", "供货单位", "Vendor"),
         Field.SUPPLIER_USCC: ("统一社会信用代码", "統一社會信用代碼", "USCC", "Credit Code"),
-        Field.SUPPLIER_REGION: ("所在地", "所在省份", "國家/地區", "产地", "Country"),
+        Field.SUPPLIER_REGION: ("所在地", "所在省份", "所在國家", "产地", "Supplier Country"),
+        # a bare country may be where the goods go: never the supplier's unless mapped
+        Field.DESTINATION: ("目的国", "收貨國", "國家/地區", "国家", "Country", "Ship to"),
         Field.BUYER: ("采购方", "需方", "客戶名稱", "Customer"),
         Field.BUYER_USCC: ("采购方统一社会信用代码", "Buyer USCC"),
         Field.COMPONENT: ("采购物料", "物料名称", "採購物料", "零部件名称", "Part Name"),

@@ -247,3 +247,87 @@ def test_long_file_and_an_unmappable_sheet(chain: SqliteStore, tmp_path: Path) -
     assert [(r.file, r.line) for r in problems.rejected_rows] == [
         ("mixed.xlsx[notes]", 1), ("mixed.xlsx[notes]", 2)
     ]
+
+
+def _warnings(report: object, code: str) -> list[str]:
+    return [w.reason for w in report.load.warnings if w.code == code]  # type: ignore[attr-defined]
+
+
+def test_a_destination_column_is_not_the_supplier_s_region(chain: SqliteStore,
+                                                           tmp_path: Path) -> None:
+    """A delivery history's Country is where the goods went: Roche Basel stays unplaced,
+    not in Viet Nam."""
+    path = write_csv(tmp_path / "deliveries.csv", [
+        ["Supplier", "Component", "Country", "Destination"],
+        ["Roche Basel", "Chip", "Viet Nam", "VN"],
+        ["Roche Basel", "Chip", "Mozambique", "MZ"],
+    ])
+    report = import_suppliers(chain, [path], buyer="phoneco")
+    assert report.columns["deliveries.csv"]["Country"] == "destination"
+    regions = {f["name"]: f["region"] for f in firms(chain).values()}
+    assert regions["Roche Basel"] == "XX"
+    assert len(_warnings(report, "sheet.destination_column")) == 1  # (a second one: ignored)
+    # mapped on purpose, the column is the supplier's region after all
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  Country: supplier_region\n  Destination: ignore\n",
+                       encoding="utf-8")
+    path2 = write_csv(tmp_path / "sites.csv", [
+        ["Supplier", "Component", "Country"], ["Other Maker", "Chip", "Japan"]])
+    import_suppliers(chain, [path2], buyer="phoneco", mapping=mapping)
+    assert {f["name"]: f["region"] for f in firms(chain).values()}["Other Maker"] == "JP"
+
+
+def test_one_new_supplier_with_two_regions_is_a_warning(chain: SqliteStore,
+                                                        tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "list.csv", [
+        HEADER,
+        ["甲公司", "", "", "Chip", "", ""],  # no region on its first row
+        ["甲公司", "", "日本", "Chip", "", ""],
+        ["甲公司", "", "德国", "Chip", "", ""],
+    ])
+    report = import_suppliers(chain, [path], buyer="phoneco")
+    assert {f["name"]: f["region"] for f in firms(chain).values()}["甲公司"] == "JP"
+    (warning,) = _warnings(report, "import.region_conflict")
+    assert "日本 (line 3)" in warning
+    assert "德国 (line 4)" in warning
+    assert "keeps the first" in warning
+
+
+def test_a_stored_firm_the_list_places_elsewhere(chain: SqliteStore, tmp_path: Path) -> None:
+    rows = [HEADER, ["晶圆厂有限公司", "", "上海", "芯片", "", ""]]
+    report = import_suppliers(chain, [write_csv(tmp_path / "a.csv", rows)], buyer="phoneco",
+                              dry_run=True)
+    (kept,) = _warnings(report, "import.region_differs")
+    assert "CN-GD-SZ" in kept
+    assert "上海" in kept
+    assert firms(chain)["fab"]["region"] == "CN-GD-SZ"
+    report = import_suppliers(chain, [write_csv(tmp_path / "b.csv", rows)], buyer="phoneco",
+                              region_from="list")
+    assert _warnings(report, "import.region_taken_from_list")
+    fab = firms(chain)["fab"]
+    assert fab["region"] == "CN-SH"
+    # the merge changed the region only: the rest of the firm's row is as it was
+    assert (fab["name"], fab["uscc"], fab["aliases"]) == ("Fab Co.", "91350100M000100Y43",
+                                                          ("Fab", "晶圆"))
+    with pytest.raises(UsageError, match="store or the list"):
+        import_suppliers(chain, [write_csv(tmp_path / "c.csv", rows)], buyer="phoneco",
+                         region_from="both")
+
+
+def test_a_share_column_mixing_fractions_and_percents_is_a_warning(
+    chain: SqliteStore, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "list.csv", [
+        ["供应商名称", "采购物料", "採購佔比"],
+        ["甲公司", "Chip", "0.250"],
+        ["乙公司", "Chip", "0.5"],
+        ["丙公司", "Chip", "25"],
+    ])
+    report = import_suppliers(chain, [path], buyer="phoneco")
+    (warning,) = _warnings(report, "sheet.share_mixed")
+    assert "up to 1 (2 row(s): 2, 3)" in warning
+    assert "above 1 (1 row(s): 4)" in warning
+    same_kind = write_csv(tmp_path / "ok.csv", [
+        ["供应商名称", "采购物料", "采购占比"], ["甲公司", "Chip", "25"], ["乙公司", "Chip", "61%"]])
+    assert not _warnings(import_suppliers(chain, [same_kind], buyer="phoneco"),
+                         "sheet.share_mixed")

@@ -205,23 +205,28 @@ def _suppliers(ctx: shell.Context) -> None:
     buyer = st.text_input(tr("data.buyer"), key="data_suppliers_buyer",
                           help=tr("data.buyer_help"))
     on_error = _on_error(tr, "data_suppliers_on_error")
+    region_from = st.radio(tr("data.region_from"), ["store", "list"], horizontal=True,
+                           key="data_suppliers_region_from",
+                           format_func=lambda v: tr(f"data.region_from.{v}"),
+                           help=tr("data.region_from_help"))
     if not files or _too_big(tr, [(f.name, f.size) for f in files]):
         return
     named = [(f.name, f.getvalue()) for f in files]
     key = ("suppliers", tuple(f.file_id for f in files), buyer.strip(), on_error.value,
-           ctx.version)
+           region_from, ctx.version)
     check: Check | None = st.session_state.get("data_suppliers_check")
     if check is None or check.key != key:
         with st.spinner(tr("data.checking")):
             check = _run_suppliers(ctx, named, buyer.strip() or None, on_error, key,
-                                   dry_run=True)
+                                   dry_run=True, region_from=region_from)
         st.session_state["data_suppliers_check"] = check
     _show(tr, check, dry_run=True)
     if st.button(tr("data.confirm_suppliers"), key="data_suppliers_confirm", type="primary",
                  disabled=not check.ok, icon=":material/upload:"):
         bar = st.progress(0.0, text=tr("data.loading"))
         result = _run_suppliers(ctx, named, buyer.strip() or None, on_error, key,
-                                dry_run=False, progress=_Progress(bar, tr))
+                                dry_run=False, progress=_Progress(bar, tr),
+                                region_from=region_from)
         bar.empty()
         if result.ok:
             st.session_state[DONE] = result.message
@@ -233,7 +238,7 @@ def _suppliers(ctx: shell.Context) -> None:
 
 def _run_suppliers(ctx: shell.Context, files: list[tuple[str, bytes]], buyer: str | None,
                    on_error: OnError, key: tuple[Any, ...], *, dry_run: bool,
-                   progress: _Progress | None = None) -> Check:
+                   progress: _Progress | None = None, region_from: str = "store") -> Check:
     tr = ctx.tr
     shared = state.shared(ctx.url)
     with tempfile.TemporaryDirectory(prefix="chainrisk-upload-") as tmp:
@@ -242,7 +247,7 @@ def _run_suppliers(ctx: shell.Context, files: list[tuple[str, bytes]], buyer: st
             with shared.lock:
                 report = import_suppliers(shared.service.store, paths, buyer=buyer,
                                           on_error=on_error, dry_run=dry_run,
-                                          progress=progress)
+                                          progress=progress, region_from=region_from)
         except ValidationFailed as e:
             return Check(key, False, tr.error(e), e.report)
         except ChainriskError as e:
