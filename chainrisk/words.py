@@ -84,6 +84,7 @@ WORDS: dict[str, Pair] = {
     "field.supplier": ("供应方", "supplier"),
     "field.supplier_uscc": ("供应方统一社会信用代码", "supplier credit code"),
     "field.supplier_region": ("供应方所在地", "supplier region"),
+    "field.destination": ("货物去向（目的地）", "destination"),
     "field.buyer": ("采购方", "buyer"),
     "field.buyer_uscc": ("采购方统一社会信用代码", "buyer credit code"),
     "field.component": ("采购物料", "component"),
@@ -337,10 +338,10 @@ WORDS: dict[str, Pair] = {
     # supplier lists
     "reason.sheet.destination_column": (
         "“{column}”列按货物去向（目的地）读取，不是供应商所在地，因此不用于任何供应商的地区；"
-        "如果它写的是供应商所在地，请把它对应到“供应商所在地”（supplier_region）。",
+        "如果它写的是供应商所在地，请把该列的表头改为“所在地”后重新导入。",
         "Column {column!r} is read as where the goods go (a destination), not where the "
         "supplier is, so it does not set any supplier's region; if it says where the "
-        "supplier is, map it to supplier_region.",
+        "supplier is, rename its header to 'Supplier location' (所在地) and import again.",
     ),
     "reason.sheet.share_mixed": (
         "份额列“{column}”中不带百分号的数字有的不大于 1（{small} 行：{small_rows}），有的大于 1"

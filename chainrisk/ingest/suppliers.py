@@ -841,7 +841,9 @@ class _Importer:
                     where,
                     f"column {cells[i]!r} is read as where the goods go (a destination), "
                     "not where the supplier is, so it does not set any supplier's region; "
-                    "if it says where the supplier is, map it to supplier_region",
+                    "if it says where the supplier is, rename its header to 'Supplier "
+                    "location' (所在地) and import again, or map it to supplier_region in a "
+                    "mapping file",
                     code="sheet.destination_column", params={"column": cells[i]},
                     line=match.row, column=cells[i],
                 )

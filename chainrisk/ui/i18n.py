@@ -669,6 +669,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "data.suppliers_file": ("供应商名单（CSV / XLSX，可多个）",
                             "Supplier lists (CSV / XLSX, one or more)"),
+    "data.unknown_region": ("未知地区", "Unknown region"),
     "data.region_from": ("企业地区不一致时", "When a firm's region differs"),
     "data.region_from.store": ("以数据库为准", "keep the store's"),
     "data.region_from.list": ("以清单为准", "take the list's"),

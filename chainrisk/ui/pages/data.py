@@ -22,7 +22,7 @@ from chainrisk import limits
 from chainrisk.errors import ChainriskError, LimitExceeded, ValidationFailed
 from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.report import LoadReport
-from chainrisk.ingest.suppliers import ImportReport, import_suppliers
+from chainrisk.ingest.suppliers import UNKNOWN_REGION, ImportReport, import_suppliers
 from chainrisk.schema import OnError
 from chainrisk.ui import shell, state, uploads
 from chainrisk.ui.i18n import Tr
@@ -304,7 +304,8 @@ def _import_details(tr: Tr, imported: ImportReport) -> None:
                          + comma.join(imported.ignored[sheet]))
     for kind, items in imported.created.items():
         if items:
-            shown = comma.join(f"{n} (`{i}`)" for i, n in items[:20])
+            shown = comma.join(f"{tr('data.unknown_region') if i == UNKNOWN_REGION else n} "
+                               f"(`{i}`)" for i, n in items[:20])
             more = " …" if len(items) > 20 else ""
             lines.append(f"- {tr('data.created', kind=_noun(tr, kind), n=len(items))}{colon}"
                          f"{shown}{more}")
