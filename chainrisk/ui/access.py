@@ -52,6 +52,7 @@ from chainrisk.errors import AccessDenied
 from chainrisk.ui import NO_AUTH_ENV, TRUSTED_PROXIES_ENV, gate, is_loopback
 from chainrisk.ui.i18n import Tr
 from chainrisk.ui.sessions import COOKIE, POLICIES, SESSIONS, Session
+from chainrisk.ui.text import md
 
 USER = "_chainrisk_user"  # session state: SignedIn, set only by a successful sign-in
 KEEP_ON_SIGN_OUT = ("lang",)
@@ -359,12 +360,12 @@ def download_owner() -> str | None:
 
 
 def plain(text: str) -> str:
-    r"""Return ``text`` with Markdown's special characters escaped, to show it as typed.
+    r"""Return ``text`` with Markdown's special characters escaped (:func:`chainrisk.ui.text.md`).
 
     >>> plain("a_b*[x](y)")
     'a\\_b\\*\\[x\\]\\(y\\)'
     """
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch for ch in text)
+    return md(text)
 
 
 # ---------------------------------------------------------------------- sign-in page

@@ -33,6 +33,7 @@ from chainrisk.errors import (
 from chainrisk.ui import access, state
 from chainrisk.ui.i18n import LANGS, Tr, default_lang
 from chainrisk.ui.scope import OutOfScope
+from chainrisk.ui.text import md
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def sidebar() -> tuple[str, Grant | None]:
                 help=tr("sidebar.chain_help"),
             )
         if grant.can_load:  # the store's location is for those who run it
-            st.caption(tr("sidebar.store", url=url, version=version))
+            st.caption(tr("sidebar.store", url=md(url), version=version))
     if refused:
         st.error(tr("access.chain_refused"))
     return tr.lang, grant
@@ -297,6 +298,6 @@ def guard(tr: Tr) -> Iterator[None]:
         # the error in the page's language, by its code (chainrisk.words), within the
         # wording of its kind; an error without words of its own keeps its English text
         wording = next((key for kind, key in _WORDING if isinstance(e, kind)), None)
-        message = tr.error(e)
+        message = md(tr.error(e))  # errors quote names and values: shown as text
         st.error(tr(wording, message=message) if wording else message)
         st.stop()

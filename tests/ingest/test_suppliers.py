@@ -328,6 +328,7 @@ def test_a_share_column_mixing_fractions_and_percents_is_a_warning(
     assert "up to 1 (2 row(s): 2, 3)" in warning
     assert "above 1 (1 row(s): 4)" in warning
     same_kind = write_csv(tmp_path / "ok.csv", [
-        ["供应商名称", "采购物料", "采购占比"], ["甲公司", "Chip", "25"], ["乙公司", "Chip", "61%"]])
+        ["供应商名称", "采购物料", "采购占比"], ["甲公司", "Chip", "25"],
+        ["乙公司", "Chip", "61%"]])
     assert not _warnings(import_suppliers(chain, [same_kind], buyer="phoneco"),
                          "sheet.share_mixed")

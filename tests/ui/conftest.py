@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -88,3 +89,9 @@ def zip_folder(folder: Path) -> bytes:
         for path in sorted(folder.iterdir()):
             archive.write(path, f"{folder.name}/{path.name}")
     return buffer.getvalue()
+
+
+def as_shown(markdown: str) -> str:
+    """Return Markdown as the page shows it: escapes undone, invisible joiners dropped
+    (chainrisk.ui.text.md escapes data before it reaches Markdown)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

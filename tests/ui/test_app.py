@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, write_bundle
-from tests.ui.conftest import PAGES, AppFactory, zip_folder
+from tests.ui.conftest import PAGES, AppFactory, as_shown, zip_folder
 
 TITLES = {
     "en": ("overview", "chain map", "Explorer", "rankings", "what-if", "concentration", "Data"),
@@ -254,13 +254,13 @@ def test_an_upload_over_the_limit_is_refused_with_its_size_and_the_setting(
     assert len(data) > 1000
     at.file_uploader(key="data_bundle_zip").upload("tiny.zip", data, "application/zip").run()
     assert not at.exception
-    (message,) = [e.value for e in at.error]
+    (message,) = [as_shown(e.value) for e in at.error]
     assert message.startswith(f"tiny.zip is {len(data) / 1024:.3g} KB, over the upload limit "
                               "of 1000 bytes; nothing was done with it.")
     assert "CHAINRISK_MAX_UPLOAD_BYTES" in message
     assert "data_bundle_confirm" not in [b.key for b in at.button]
     at.file_uploader(key="data_suppliers_files").upload("big.csv", b"x" * 1001, "text/csv").run()
-    assert any(e.value.startswith("big.csv is 1001 bytes, over the upload limit")
+    assert any(as_shown(e.value).startswith("big.csv is 1001 bytes, over the upload limit")
                for e in at.error)
 
 
@@ -272,7 +272,7 @@ def test_a_bundle_over_the_row_limit_is_refused_with_the_setting(
     data = zip_folder(write_bundle(tmp_path / "tiny", {}))
     at.file_uploader(key="data_bundle_zip").upload("tiny.zip", data, "application/zip").run()
     assert not at.exception
-    (message,) = [e.value for e in at.error]
+    (message,) = [as_shown(e.value) for e in at.error]
     assert message.startswith("Over a limit: ")
     assert "CHAINRISK_MAX_ROWS" in message
     assert at.button(key="data_bundle_confirm").disabled
@@ -295,9 +295,9 @@ def test_an_analysis_that_times_out_says_so(
     monkeypatch.setattr(frames, "concentration_frame", slow)
     at = make_app(store=writable_store)
     assert not at.exception
-    assert [e.value for e in at.error] == [said]
+    assert [as_shown(e.value) for e in at.error] == [said]
     assert at.title[0].value == "Integrated circuits — overview"
     monkeypatch.setattr(frames, "ranking_frame", slow)
     _open(at, "rankings")
-    assert [e.value for e in at.error] == [said]
+    assert [as_shown(e.value) for e in at.error] == [said]
     assert not at.dataframe

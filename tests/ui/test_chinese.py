@@ -27,7 +27,7 @@ from chainrisk.service import RiskService
 from chainrisk.store.sqlite import SqliteStore
 from tests.catalogue_check import EnglishFinder
 from tests.conftest import ROOT, TINY, write_bundle
-from tests.ui.conftest import PAGES, AppFactory, zip_folder
+from tests.ui.conftest import PAGES, AppFactory, as_shown, zip_folder
 
 TEXTS = ("title", "header", "subheader", "markdown", "caption", "text", "info", "success",
          "warning", "error", "toast")
@@ -209,7 +209,7 @@ def test_an_error_in_chinese_is_worded_in_chinese(
 
     monkeypatch.setattr(frames, "concentration_frame", slow)
     at = make_app(store=writable_store, lang="zh")
-    (message,) = [e.value for e in at.error]
+    (message,) = [as_shown(e.value) for e in at.error]
     assert message.startswith("分析超时")
     assert "CHAINRISK_ANALYSIS_SECONDS" in message
     assert not _english(at, finder, "overview (timeout)")

@@ -10,6 +10,7 @@ import streamlit as st
 from chainrisk.ui import charts, shell, state
 from chainrisk.ui.frames import ComponentView
 from chainrisk.ui.i18n import Tr
+from chainrisk.ui.text import md, md_join
 from chainrisk.ui.widgets import as_points, data_table, percent_column
 
 LABELS_UP_TO = 250  # names beside the points up to this many components; tooltips beyond
@@ -30,7 +31,7 @@ def render() -> None:
     ctx = shell.context()
     tr = ctx.tr
     chain = ctx.need_chain()
-    st.title(tr("map.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
+    st.title(tr("map.title", chain=md(shell.chain_name(ctx.url, chain, ctx.lang))))
     st.caption(tr("map.lead"))
     with shell.guard(tr), st.spinner(tr("working")):
         nodes, edges = state.chain_map(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)
@@ -67,7 +68,7 @@ def _component_panel(ctx: shell.Context, chain: str, component_id: str) -> None:
     tr = ctx.tr
     with shell.guard(tr):
         view = state.component(ctx.url, ctx.version, chain, component_id, ctx.lang, ctx.scope)
-    st.subheader(view.name)
+    st.subheader(md(view.name))
     left, right = st.columns([2, 3], gap="large")
     facts = [
         (tr("col.stage"), tr.maybe(f"stage.{view.stage}", view.stage) or "—"),
@@ -78,14 +79,14 @@ def _component_panel(ctx: shell.Context, chain: str, component_id: str) -> None:
     ]
     sep = "、" if ctx.lang == "zh" else ", "
     with left:
-        st.markdown("\n".join(f"- **{k}**: {v}" for k, v in facts))
+        st.markdown("\n".join(f"- **{k}**: {md(v)}" for k, v in facts))
         if view.stops:
-            st.error(tr("map.stops", n=len(view.stops), names=sep.join(view.stops)))
+            st.error(tr("map.stops", n=len(view.stops), names=md_join(sep, view.stops)))
         else:
             st.success(tr("map.stops_none"))
         st.markdown(f"**{tr('map.dependants')}**")
         if view.products:
-            st.markdown(tr("map.products", names=sep.join(view.products)))
+            st.markdown(tr("map.products", names=md_join(sep, view.products)))
         if not view.buyers.empty:
             data_table(
                 view.buyers, hide_index=True, key="map_buyers",

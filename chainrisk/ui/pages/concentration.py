@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from chainrisk.ui import charts, downloads, shell, state
+from chainrisk.ui.text import md
 from chainrisk.ui.widgets import (
     as_points,
     data_table,
@@ -21,7 +22,7 @@ def render() -> None:
     ctx = shell.context()
     tr = ctx.tr
     chain = ctx.need_chain()
-    st.title(tr("conc.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
+    st.title(tr("conc.title", chain=md(shell.chain_name(ctx.url, chain, ctx.lang))))
     st.caption(tr("conc.lead"))
     with shell.guard(tr), st.spinner(tr("working")):
         conc = state.concentration(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)

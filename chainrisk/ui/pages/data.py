@@ -26,6 +26,7 @@ from chainrisk.ingest.suppliers import UNKNOWN_REGION, ImportReport, import_supp
 from chainrisk.schema import OnError
 from chainrisk.ui import shell, state, uploads
 from chainrisk.ui.i18n import Tr
+from chainrisk.ui.text import md, md_join
 from chainrisk.ui.widgets import data_table
 
 DONE = "data_done"  # session state: the message of the last load, shown after the rerun
@@ -90,7 +91,7 @@ def _too_big(tr: Tr, files: list[tuple[str, int]]) -> bool:
     """Show why each file over the upload limit is refused; return whether any was."""
     limit = limits.current().max_upload_bytes
     for name, size in uploads.oversized(files, limit):
-        st.error(tr("data.too_big", name=name, size=uploads.size_text(size),
+        st.error(tr("data.too_big", name=md(name), size=uploads.size_text(size),
                     limit=uploads.size_text(limit), env=limits.ENV["max_upload_bytes"]))
     return bool(uploads.oversized(files, limit))
 
@@ -104,7 +105,7 @@ def _limit_caption(tr: Tr) -> None:
 
 def _failed(tr: Tr, e: ChainriskError) -> str:
     """Return a library error in the page's language, worded with the app's remedy."""
-    message = tr.error(e)
+    message = md(tr.error(e))  # errors quote file names and values: shown as text
     return tr("error.limit", message=message) if isinstance(e, LimitExceeded) else message
 
 
@@ -177,7 +178,7 @@ def _run_bundle(ctx: shell.Context, data: bytes, on_error: OnError, key: tuple[A
                 report = load_bundle(shared.service.store, folder, on_error=on_error,
                                      dry_run=dry_run, progress=progress)
         except ValidationFailed as e:
-            return Check(key, False, tr.error(e), e.report)
+            return Check(key, False, md(tr.error(e)), e.report)
         except ChainriskError as e:
             return Check(key, False, _failed(tr, e), LoadReport(source="upload"))
     if dry_run:
@@ -249,7 +250,7 @@ def _run_suppliers(ctx: shell.Context, files: list[tuple[str, bytes]], buyer: st
                                           on_error=on_error, dry_run=dry_run,
                                           progress=progress, region_from=region_from)
         except ValidationFailed as e:
-            return Check(key, False, tr.error(e), e.report)
+            return Check(key, False, md(tr.error(e)), e.report)
         except ChainriskError as e:
             return Check(key, False, _failed(tr, e), LoadReport(source="upload"))
     counts = tr("data.import_counts", read=report.read, loaded=report.loaded,
@@ -297,21 +298,21 @@ def _import_details(tr: Tr, imported: ImportReport) -> None:
     colon, comma = ("：", "，") if tr.lang == "zh" else (": ", ", ")
     lines = []
     for sheet, mapping in imported.columns.items():
-        used = comma.join(f"{h} → {tr.value('field', f)}" for h, f in mapping.items())
-        lines.append(f"- {tr('data.columns_used', sheet=sheet)}{colon}{used}")
+        used = comma.join(f"{md(h)} → {tr.value('field', f)}" for h, f in mapping.items())
+        lines.append(f"- {tr('data.columns_used', sheet=md(sheet))}{colon}{used}")
         if imported.ignored.get(sheet):
-            lines.append(f"- {tr('data.columns_ignored', sheet=sheet)}{colon}"
-                         + comma.join(imported.ignored[sheet]))
+            lines.append(f"- {tr('data.columns_ignored', sheet=md(sheet))}{colon}"
+                         + md_join(comma, imported.ignored[sheet]))
     for kind, items in imported.created.items():
         if items:
-            shown = comma.join(f"{tr('data.unknown_region') if i == UNKNOWN_REGION else n} "
-                               f"(`{i}`)" for i, n in items[:20])
+            shown = comma.join(f"{tr('data.unknown_region') if i == UNKNOWN_REGION else md(n)} "
+                               f"({md(i)})" for i, n in items[:20])
             more = " …" if len(items) > 20 else ""
             lines.append(f"- {tr('data.created', kind=_noun(tr, kind), n=len(items))}{colon}"
                          f"{shown}{more}")
     for written, kind, candidate, score in imported.suggestions[:20]:
-        text = tr("data.suggestion", written=written, kind=_noun(tr, kind),
-                  candidate=candidate, score=f"{score:.0f}")
+        text = tr("data.suggestion", written=md(written), kind=_noun(tr, kind),
+                  candidate=md(candidate), score=f"{score:.0f}")
         lines.append(f"- {text}")
     if lines:
         st.markdown("\n".join(lines))
@@ -326,7 +327,7 @@ def _history(ctx: shell.Context) -> None:
     tr = ctx.tr
     with shell.guard(tr):
         info = state.fresh_info(ctx.url)  # loads from elsewhere too, even unchanged ones
-    st.markdown(tr("data.store_line", url=info.url, version=info.data_version))
+    st.markdown(tr("data.store_line", url=md(info.url), version=info.data_version))
     comma = "，" if tr.lang == "zh" else ", "
     st.markdown(comma.join(f"{tr.value('table', k)} {v:,}" for k, v in info.counts.items()))
     frame = uploads.history_frame(info.loads, tr.lang)

@@ -10,6 +10,7 @@ from chainrisk.ui import charts, shell, state
 from chainrisk.ui.downloads import frame_csv
 from chainrisk.ui.neighbourhood import MAX_VISIBLE
 from chainrisk.ui.pages.chain_map import _picked
+from chainrisk.ui.text import md, md_join
 from chainrisk.ui.widgets import data_table, pick_many, pick_one
 
 LABELS_UP_TO = 160  # names beside the points up to this many nodes; tooltips beyond
@@ -84,14 +85,14 @@ def render() -> None:
     shown = selected if selected is not None and selected in set(nodes["id"]) else root
     with shell.guard(tr):
         view = state.node(ctx.url, ctx.version, shown, ctx.lang, ctx.scope)
-    st.subheader(view.name)
-    st.caption(f"{tr('kind.' + view.kind)} · `{view.id}`")
+    st.subheader(md(view.name))
+    st.caption(f"{tr('kind.' + view.kind)} · {md(view.id)}")
     left, right = st.columns([2, 3], gap="large")
     with left:
         lines = []
         for key, value in view.facts:
             shown_value = tr.maybe(f"stage.{value}", value) if key == "stage" else value
-            lines.append(f"- **{tr('fact.' + key)}**: {shown_value or '—'}")
+            lines.append(f"- **{tr('fact.' + key)}**: {md(shown_value) if shown_value else '—'}")
         st.markdown("\n".join(lines))
         if shown != root:
             st.button(tr("explorer.from_here"), key="explorer_from_here",
@@ -104,7 +105,7 @@ def render() -> None:
                         + tr("explorer.spof_kinds", components=kinds.count("component"),
                              firms=kinds.count("firm"), regions=kinds.count("region")))
             names = [name for _, name, _ in view.spofs]
-            shown_spofs = sep.join(names[:SPOFS_LISTED])
+            shown_spofs = md_join(sep, names[:SPOFS_LISTED])
             if len(names) > SPOFS_LISTED:
                 shown_spofs += tr("explorer.more", n=len(names) - SPOFS_LISTED)
             st.markdown(shown_spofs)
@@ -125,7 +126,7 @@ def render() -> None:
         else:
             st.markdown(tr("explorer.no_spofs"))
         if view.stops:
-            st.error(tr("explorer.stops", n=len(view.stops), names=sep.join(view.stops)))
+            st.error(tr("explorer.stops", n=len(view.stops), names=md_join(sep, view.stops)))
 
 
 if __name__ == "__main__":  # run by st.navigation as a page script

@@ -6,6 +6,7 @@ import streamlit as st
 
 from chainrisk.ui import shell, state
 from chainrisk.ui.downloads import frame_csv
+from chainrisk.ui.text import md
 from chainrisk.ui.widgets import as_points, data_table, percent, percent_column, translate_column
 
 
@@ -14,7 +15,7 @@ def render() -> None:
     ctx = shell.context()
     tr = ctx.tr
     chain = ctx.need_chain()
-    st.title(tr("overview.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
+    st.title(tr("overview.title", chain=md(shell.chain_name(ctx.url, chain, ctx.lang))))
     st.caption(tr("overview.lead"))
     with shell.guard(tr), st.spinner(tr("working")):
         head = state.headline(ctx.url, ctx.version, chain, ctx.scope)

@@ -11,6 +11,7 @@ from chainrisk.analysis.ranking import DEFAULT_WEIGHTS
 from chainrisk.schema import Stage
 from chainrisk.ui import downloads, shell, state
 from chainrisk.ui.i18n import Tr
+from chainrisk.ui.text import md
 from chainrisk.ui.widgets import as_points, data_table, percent_column, translate_column
 
 KINDS = ("firm", "component", "region")
@@ -23,7 +24,7 @@ def render() -> None:
     ctx = shell.context()
     tr = ctx.tr
     chain = ctx.need_chain()
-    st.title(tr("rank.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
+    st.title(tr("rank.title", chain=md(shell.chain_name(ctx.url, chain, ctx.lang))))
     st.caption(tr("rank.lead"))
     with shell.guard(tr), st.spinner(tr("working_rank")):
         frame = state.ranking(ctx.url, ctx.version, chain, ctx.lang, ctx.scope)

@@ -10,6 +10,7 @@ import streamlit as st
 from chainrisk.ui import charts, downloads, shell, state
 from chainrisk.ui.frames import name_by_id
 from chainrisk.ui.i18n import Tr
+from chainrisk.ui.text import md, md_join
 from chainrisk.ui.widgets import (
     as_points,
     data_table,
@@ -39,7 +40,7 @@ def render() -> None:
     ctx = shell.context()
     tr = ctx.tr
     chain = ctx.need_chain()
-    st.title(tr("whatif.title", chain=shell.chain_name(ctx.url, chain, ctx.lang)))
+    st.title(tr("whatif.title", chain=md(shell.chain_name(ctx.url, chain, ctx.lang))))
     st.caption(tr("whatif.lead"))
     with shell.guard(tr):
         firms = state.options(ctx.url, ctx.version, "firm", ctx.lang, ctx.scope)
@@ -154,7 +155,7 @@ def _saved(ctx: shell.Context, chain: str) -> None:
         for n in picked:
             names = [name_by_id(graph, i, ctx.lang) or i for i in mine[n]["disrupt"]
                      if allowed is None or i in allowed]
-            st.caption(f"**{n}**: " + sep.join(names))
+            st.caption(f"**{md(n)}**: " + md_join(sep, names))
     with right:
         hit = frame.groupby("name")["after"].min()
         shown = frame[frame["name"].isin(hit[hit < 1.0].index)]
