@@ -167,6 +167,20 @@ def fitted(frame: pd.DataFrame, config: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Streamlit's own table toolbar writes a CSV of the shown cells without the formula guard
+# (a cell "=cmd|' /C calc'!A0" reaches Excel as a formula) and has no switch to turn it
+# off: its button is hidden, and every table that matters has a guarded download of ours.
+UNGUARDED_DOWNLOADS = (
+    '[data-testid="stElementToolbar"] button[aria-label="Download as CSV"]'
+    "{display:none !important}"
+)
+
+
+def hide_unguarded_downloads() -> None:
+    """Hide Streamlit's unguarded "Download as CSV" on every table (once per page run)."""
+    st.html(f"<style>{UNGUARDED_DOWNLOADS}</style>")
+
+
 def data_table(frame: pd.DataFrame, *, column_config: Mapping[str, Any] | None = None,
           **kwargs: Any) -> Any:
     """Draw ``frame`` with ``st.dataframe``, every header given room (:func:`fitted`)."""

@@ -1,5 +1,6 @@
 """Names are text: a firm or component named with Markdown, HTML or link syntax shows as
-those characters on every page, and the browser fetches nothing for it.
+those characters on every page, and the browser fetches nothing for it; and no table
+offers Streamlit's own CSV download, which writes cells without the formula guard.
 
 The AppTest part reads every element Streamlit renders as Markdown (titles, headers,
 captions, messages, ``st.markdown``) and requires the hostile names there only in
@@ -131,6 +132,17 @@ def test_the_browser_fetches_nothing_for_a_hostile_name(
                        (e.closest('[data-testid]') || e).getAttribute('data-testid'))""",
                     BEACON)
                 assert bad == [], (path, bad)
+            # Streamlit's own "Download as CSV" (no formula guard) is not offered
+            page.goto(f"{served_hostile.base}/rankings")
+            table = page.locator('[data-testid="stDataFrame"]').first
+            table.wait_for(timeout=120_000)
+            table.hover()
+            page.wait_for_timeout(800)
+            toolbar = page.locator('[data-testid="stElementToolbar"] button')
+            labels = [toolbar.nth(i).get_attribute("aria-label") for i in range(toolbar.count())]
+            assert "Search" in labels  # the toolbar is there
+            csv_button = page.locator('button[aria-label="Download as CSV"]')
+            assert all(not csv_button.nth(i).is_visible() for i in range(csv_button.count()))
             # the chain map shows the hostile component's name as written
             page.goto(f"{served_hostile.base}/chain-map")
             page.get_by_role("heading", level=1).filter(has_text="chain map").wait_for(

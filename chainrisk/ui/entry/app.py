@@ -14,11 +14,13 @@ import streamlit as st
 from chainrisk.ui.i18n import Tr
 from chainrisk.ui.pages import PAGES
 from chainrisk.ui.shell import guard, pages, sidebar
+from chainrisk.ui.widgets import hide_unguarded_downloads
 
 
 def main() -> None:
     """Draw one run of the app: the sidebar, the page list and the page picked."""
     st.set_page_config(page_title="chainrisk", page_icon="⛓️", layout="wide")
+    hide_unguarded_downloads()
     lang, grant = sidebar()
     tr = Tr(lang)
     page = st.navigation(pages(tr, grant, PAGES), position="sidebar" if grant else "hidden")
