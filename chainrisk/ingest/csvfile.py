@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from chainrisk import limits as limits_module
 from chainrisk.errors import BundleError, LimitExceeded
+from chainrisk.guard import unguard
 from chainrisk.limits import Limits
 
 DEFAULT_ENCODING = "utf-8-sig"
@@ -320,7 +321,9 @@ def iter_records(
                         code="file.too_wide",
                         params={"line": previous + 1, "cells": len(cells), "limit": MAX_COLUMNS},
                     )
-                yield previous + 1, cells
+                # the formula guard chainrisk writes ('=…) comes off: a rejects.csv fixed
+                # and imported again reads as the officer wrote it (chainrisk.guard)
+                yield previous + 1, [unguard(c) for c in cells]
                 previous = reader.line_num
         except UnicodeDecodeError as e:
             with path.open("rb") as raw:

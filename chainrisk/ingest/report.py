@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from chainrisk.guard import guard
 from chainrisk.ingest.values import format_cell
 from chainrisk.schema import ColumnKind
 from chainrisk.store.base import CellChange
@@ -313,8 +314,8 @@ def write_changes(path: Path, changes: Iterable[CellChange]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["table", "key", "column", "old", "new"])
         for c in changes:
-            writer.writerow([c.table, "/".join(map(str, c.key)), c.column,
-                             change_text(c.old) or "", change_text(c.new) or ""])
+            writer.writerow([c.table, guard("/".join(map(str, c.key))), guard(c.column),
+                             guard(change_text(c.old) or ""), guard(change_text(c.new) or "")])
 
 
 def write_rejects(path: Path, rows: Iterable[RejectedRow]) -> None:
@@ -332,8 +333,8 @@ def write_rejects(path: Path, rows: Iterable[RejectedRow]) -> None:
                 cell_columns.append(name)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "line", "reasons", *cell_columns])
+        writer.writerow(["file", "line", "reasons", *(guard(c) for c in cell_columns)])
         for row in rows:
-            writer.writerow(
-                [row.file, row.line, row.reasons, *(row.cells.get(c, "") for c in cell_columns)]
-            )
+            # the cells are the sender's, hostile ones too: guarded (importers strip it)
+            writer.writerow([guard(row.file), row.line, guard(row.reasons),
+                             *(guard(str(row.cells.get(c, ""))) for c in cell_columns)])

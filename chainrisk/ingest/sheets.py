@@ -41,6 +41,7 @@ from openpyxl.xml.functions import iterparse
 
 from chainrisk import limits as limits_module
 from chainrisk.errors import LimitExceeded
+from chainrisk.guard import unguard
 from chainrisk.ingest.archive import check_archive
 from chainrisk.ingest.csvfile import (
     FileProblem,
@@ -367,7 +368,7 @@ def _workbook_rows(path: Path, sheet: str | None, progress: Progress | None) -> 
                         if lim.max_rows and done > lim.max_rows + 1:
                             raise limit_exceeded(path, "rows", "max_rows", done - 1,
                                                  lim.max_rows, f"sheet {ws.title!r}")
-                        yield SheetRow(ws.title, number, cells)
+                        yield SheetRow(ws.title, number, tuple(unguard(c) for c in cells))
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total if total is not None and total >= done else None)
                 except _CellTooLong as e:

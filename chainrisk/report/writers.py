@@ -30,17 +30,29 @@ import xlsxwriter
 
 from chainrisk import words
 from chainrisk.errors import UsageError
+from chainrisk.guard import STARTERS, guard
 from chainrisk.report.tables import Column, ExportTables, Table, summary_table
 
-RISKY = ("=", "+", "-", "@", "\t", "\r")
+RISKY = tuple(sorted(STARTERS))  # what a guarded text may not start with
 _FORMATS = {"share": "0.0%", "score": "0.000", "hhi": "#,##0", "int": "0"}
 _BAND_COLOURS = (("high", "#F8CBAD"), ("moderate", "#FFE699"), ("unconcentrated", "#C6EFCE"))
 _MAX_WIDTH = 60
 
 
 def safe_text(text: str) -> str:
-    """Return ``text`` so that no spreadsheet treats it as a formula."""
-    return "'" + text if text[:1] in RISKY else text
+    """Return ``text`` so that no spreadsheet runs it as a formula (chainrisk.guard)."""
+    return guard(text)
+
+
+def _guarded(value: Any) -> Any:
+    """Return ``value`` with every text in it guarded (lists and mappings walked)."""
+    if isinstance(value, str):
+        return guard(value)
+    if isinstance(value, list | tuple):
+        return [_guarded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _guarded(v) for k, v in value.items()}
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -209,6 +221,7 @@ def write_json(export: ExportTables, path: Path, *, lang: str = "en") -> None:
     metadata = dict(export.metadata)
     if lang == "zh":
         metadata["formula_guard"] = words.translate(metadata["formula_guard"], lang)
+    metadata = {k: _guarded(v) for k, v in metadata.items()}  # names and notes are data
     data = {
         "metadata": metadata,
         "tables": {
