@@ -532,6 +532,36 @@ WORDS: dict[str, Pair] = {
     "message.upload.not_zip": ("该文件不是 zip 压缩包：请把数据包文件夹压缩为 .zip 后上传。",
                                "The file is not a zip archive: zip the bundle folder and upload "
                                "the .zip."),
+    "message.upload.symlink": (
+        "压缩包中的“{entry}”是符号链接：请直接压缩数据包的文件本身（不含链接）后重新上传。",
+        "The zip entry {entry!r} is a symbolic link: zip the bundle's files themselves "
+        "(without links) and upload again.",
+    ),
+    "message.upload.too_deep": (
+        "压缩包中的文件夹嵌套了 {depth} 层（最多 {limit} 层）：请直接压缩数据包文件夹后重新上传。",
+        "The zip nests folders {depth} deep (at most {limit}): zip the bundle folder itself "
+        "and upload again.",
+    ),
+    "message.upload.long_name": (
+        "压缩包中有一个名称长达 {chars} 个字符（最多 {limit} 个）：请改短后重新压缩。",
+        "A name in the zip is {chars} characters long (at most {limit}): shorten it and zip "
+        "again.",
+    ),
+    "message.upload.duplicate": (
+        "压缩包中“{entry}”出现了两次：请只保留一个后重新压缩（系统不会替你猜测该用哪一个）。",
+        "The zip holds {entry!r} twice: keep one of them and zip again (chainrisk does not "
+        "guess which one is meant).",
+    ),
+    "message.upload.file_and_folder": (
+        "压缩包中同时有名为“{entry}”的文件和文件夹：请重命名其中一个后重新压缩。",
+        "The zip holds a file and a folder both called {entry!r}: rename one of them and "
+        "zip again.",
+    ),
+    "message.upload.unpack_failed": (
+        "压缩包无法解压（{reason}），其中内容均未载入：请重新压缩数据包文件夹后上传。",
+        "The zip could not be unpacked ({reason}); nothing of it was loaded: zip the bundle "
+        "folder again and upload it.",
+    ),
     "message.upload.outside": ("压缩包中的条目“{entry}”指向数据包之外：请重新压缩数据包文件夹。",
                                "The zip entry '{entry}' points outside the bundle: zip the "
                                "bundle folder again."),

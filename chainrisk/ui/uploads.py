@@ -103,7 +103,15 @@ def unpack_bundle(data: bytes, into: Path) -> Path:
                     if path.parts and path.parts[0] == "__MACOSX":
                         continue
                     members.append(entry)
-                archive.extractall(into, members=members)
+                check_members(members)  # before anything is written
+                try:
+                    archive.extractall(into, members=members)
+                except OSError as e:
+                    raise UsageError(
+                        f"the zip could not be unpacked ({e.strerror or e}): nothing of it "
+                        "was loaded; zip the bundle folder again and upload it",
+                        code="upload.unpack_failed", params={"reason": str(e.strerror or e)},
+                    ) from None
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as e:
             raise BundleError(f"the zip is damaged or uses a compression it cannot read "
                               f"({e}): zip the bundle folder again and upload it",
@@ -113,6 +121,56 @@ def unpack_bundle(data: bytes, into: Path) -> Path:
         raise UsageError("the zip holds no bundle.toml: zip the bundle folder itself "
                          "(bundle.toml and the CSV files)", code="upload.no_bundle_toml")
     return found[0].parent
+
+
+MAX_NAME_CHARS = 255  # one folder or file name inside a zip (what file systems allow)
+MAX_DEPTH = 32  # folders inside folders
+
+
+def check_members(members: Sequence[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose members cannot become a bundle folder as they are: a name
+    twice (which one would win is not for chainrisk to guess), a file and a folder of
+    one name, a name too long for a file system, folders nested too deep, a symbolic
+    link. UsageError naming the member and what to do; called before anything is
+    unpacked.
+    """
+    seen: dict[str, str] = {}
+    files: set[str] = set()
+    folders: set[str] = set()
+    for entry in members:
+        name = entry.filename.replace("\\", "/")
+        parts = [p for p in name.split("/") if p]
+        key = "/".join(parts)
+        if (entry.external_attr >> 16) & 0o170000 == 0o120000:
+            raise UsageError(
+                f"the zip entry {name!r} is a symbolic link: zip the bundle's files "
+                "themselves (without links) and upload again",
+                code="upload.symlink", params={"entry": name})
+        if len(parts) > MAX_DEPTH:
+            raise UsageError(
+                f"the zip nests folders {len(parts) - 1} deep (at most {MAX_DEPTH}): zip the "
+                "bundle folder itself and upload again",
+                code="upload.too_deep", params={"depth": len(parts) - 1, "limit": MAX_DEPTH})
+        long = next((p for p in parts if len(p) > MAX_NAME_CHARS), None)
+        if long is not None:
+            raise UsageError(
+                f"a name in the zip is {len(long):,} characters long (at most "
+                f"{MAX_NAME_CHARS}): {long[:60]}…; shorten it and zip again",
+                code="upload.long_name", params={"chars": len(long), "limit": MAX_NAME_CHARS})
+        if key in seen and not entry.is_dir():
+            raise UsageError(
+                f"the zip holds {name!r} twice: keep one of them and zip again (chainrisk "
+                "does not guess which one is meant)",
+                code="upload.duplicate", params={"entry": name})
+        seen[key] = name
+        (folders if entry.is_dir() else files).add(key)
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    clash = sorted(files & folders)
+    if clash:
+        raise UsageError(
+            f"the zip holds a file and a folder both called {clash[0]!r}: rename one of "
+            "them and zip again",
+            code="upload.file_and_folder", params={"entry": clash[0]})
 
 
 def safe_name(name: str) -> str:
