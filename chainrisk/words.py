@@ -457,6 +457,37 @@ WORDS: dict[str, Pair] = {
                                    "CHAINRISK_STORE。",
                                    "The store file is not a chainrisk store: an administrator "
                                    "should check CHAINRISK_STORE."),
+    "message.store.damaged": (
+        "数据库文件已损坏，未做任何更改：请管理员从备份恢复，或将数据包重新载入新的数据库。",
+        "The store is damaged; nothing was changed. An administrator should restore it from "
+        "a backup, or load the bundles again into a new store.",
+    ),
+    "message.store.full": (
+        "存放数据库的磁盘已满：本次载入已回滚，未写入任何数据。请管理员释放磁盘空间后重试。",
+        "The disk holding the store is full: the load was rolled back and nothing was "
+        "written. An administrator should free some space, then try again.",
+    ),
+    "message.store.read_only": (
+        "数据库为只读：可以查看，但不能载入。请管理员为 chainrisk 开放该文件及其所在文件夹的"
+        "写权限。",
+        "The store is read-only: it can be read, but nothing can be loaded into it. An "
+        "administrator should give chainrisk write access to the file and its folder.",
+    ),
+    "message.store.unavailable": (
+        "暂时无法连接数据库：请稍后重试；如果问题持续，请管理员查看服务器日志。",
+        "The store cannot be reached now: try again later; if it persists, an administrator "
+        "should read the server's log.",
+    ),
+    "message.store.schema": (
+        "数据库的结构无法使用：请管理员查看服务器日志。",
+        "The store's structure cannot be used: an administrator should read the server's "
+        "log.",
+    ),
+    "message.store": (
+        "数据库出错，未做任何更改：请管理员查看服务器日志。",
+        "The store failed; nothing was changed. An administrator should read the server's "
+        "log.",
+    ),
     "message.store.version": (
         "数据库的格式版本为 {found}，本程序需要 {expected}：请管理员迁移数据库。",
         "The store has schema version {found}, this chainrisk expects {expected}: an "
@@ -822,14 +853,17 @@ def problem_reason(problem: _Reasoned, lang: str) -> str:
     return said if said is not None else text("reason.uncoded", lang, reason=problem.reason)
 
 
-def error_message(error: BaseException, lang: str) -> str:
-    """Return a library error in ``lang`` with the app's remedy; ``str(error)`` when uncoded.
+def error_message(error: BaseException, lang: str, fallback: str | None = None) -> str:
+    """Return a library error in ``lang`` with the app's remedy; when its code has no
+    words, the words of ``fallback`` (a key) if given, else ``str(error)``.
 
     The command line prints ``str(error)`` instead: English, with its own flags.
     """
     code = getattr(error, "code", "")
     params = getattr(error, "params", {})
     said = _wording(("message", "reason"), code, params, lang) if code else None
+    if said is None and fallback is not None:
+        said = _wording(("message",), fallback, {}, lang)
     return said if said is not None else str(error)
 
 

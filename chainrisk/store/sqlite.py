@@ -19,7 +19,10 @@ WAL frames that no commit closed, and the next load writes over them.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -45,6 +48,28 @@ BUSY_TIMEOUT = 30.0
 # Rows written per executemany while loading.
 _BATCH = 1000
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _reads(method: _F) -> _F:
+    """Turn an SQLite error raised by a read method (or while its iterator is consumed)
+    into a :class:`StoreError` that says what happened and what to do."""
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self: SqliteStore, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as e:
+                raise _wrap(e, self.path, self.timeout) from e
+        return generator  # type: ignore[return-value]
+
+    @functools.wraps(method)
+    def plain(self: SqliteStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise _wrap(e, self.path, self.timeout) from e
+    return plain  # type: ignore[return-value]
 _CONVERTED = frozenset(
     {ColumnKind.ID_LIST, ColumnKind.TEXT_LIST, ColumnKind.BOOL, ColumnKind.NUMBER,
      ColumnKind.SHARE}
@@ -122,20 +147,43 @@ class SqliteStore:
         self.path = path
         self.url = url or f"sqlite:///{path}"
         self.timeout = timeout
+        self.read_only = False
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                # another application's file is refused before anything touches it
+                _check_is_ours(path, timeout)
+                self.read_only = not _writable(path)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread=False: the app serves reruns and downloads from several
             # threads; its callers serialise access (chainrisk.ui.state.Shared.lock).
-            self.conn = sqlite3.connect(path, isolation_level=None, timeout=timeout,
-                                        check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            if self.read_only:  # reads still work; a load says why it cannot
+                self.conn = _connect_read_only(path, timeout)
+            else:
+                self.conn = sqlite3.connect(path, isolation_level=None, timeout=timeout,
+                                            check_same_thread=False)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=OFF")
-            self._ensure_schema()
+            if self.read_only:
+                self._check_version_only()
+            else:
+                self._ensure_schema()
         except sqlite3.DatabaseError as e:
             raise _wrap(e, path, timeout) from e
         except OSError as e:
             raise StoreUnavailable(f"cannot create the store at {path}: {e}") from e
+
+    def _check_version_only(self) -> None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version != SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"{self.path} has store schema version {version}, this chainrisk expects "
+                f"{SCHEMA_VERSION}, and it is read-only, so it cannot be upgraded: give "
+                "chainrisk write access to it once, or dump it with the chainrisk that "
+                "wrote it", code="store.version",
+                params={"found": version, "expected": SCHEMA_VERSION})
 
     # ------------------------------------------------------------------ schema
 
@@ -215,6 +263,7 @@ class SqliteStore:
         finally:
             _end_read(self.conn)
 
+    @_reads
     def known_ids(self, table: str) -> Iterator[str]:
         """Yield the ids of every row of a node table."""
         spec = TABLES[table]
@@ -223,6 +272,7 @@ class SqliteStore:
         for (ident,) in self.conn.execute(f"SELECT id FROM {table}"):
             yield ident
 
+    @_reads
     def iter_rows(self, table: str) -> Iterator[dict[str, Any]]:
         """Yield the rows of ``table`` in key order as {column: value}, extras included."""
         spec = TABLES[table]
@@ -244,6 +294,7 @@ class SqliteStore:
                 out.update(json.loads(row[-1]))
             yield out
 
+    @_reads
     def extra_columns(self, table: str) -> list[str]:
         """Return the sorted names of extra columns held for ``table``."""
         if table not in TABLES:
@@ -256,12 +307,14 @@ class SqliteStore:
             )
         ]
 
+    @_reads
     def bundles(self) -> list[dict[str, Any]]:
         """Return the metadata of every bundle loaded, in name order."""
         return [
             json.loads(r[0]) for r in self.conn.execute("SELECT meta FROM bundles ORDER BY name")
         ]
 
+    @_reads
     def resolutions(self, source: str | None = None) -> list[tuple[str, str, str, str]]:
         """Return (source, kind, written, id) rows, of one source or of all, sorted."""
         sql = "SELECT source, kind, written, id FROM resolutions"
@@ -289,11 +342,13 @@ class SqliteStore:
                 )
         return changed
 
+    @_reads
     def data_version(self) -> int:
         """Return a number that grows whenever a load changes data."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
         return int(row[0])
 
+    @_reads
     def loads(self, last: int | None = None) -> list[LoadRecord]:
         """Return the loads, newest first."""
         sql = "SELECT * FROM loads ORDER BY id DESC"
@@ -307,6 +362,7 @@ class SqliteStore:
         """Return counts, bundles, chains and the most recent loads, all of one state."""
         return self.snapshot(lambda: self._info(last_loads))
 
+    @_reads
     def _info(self, last_loads: int) -> StoreInfo:
         counts = {
             name: int(self.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
@@ -565,8 +621,64 @@ def _end_read(conn: sqlite3.Connection) -> None:
         conn.execute("COMMIT")  # nothing was written: COMMIT only lets go of the snapshot
 
 
+def _writable(path: Path) -> bool:
+    """Return whether the store file and its folder may be written (WAL needs both)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+    """Open ``path`` for reading only; ``immutable`` when even its WAL index cannot be
+    made (a read-only folder), which is safe because nobody can write it then either."""
+    uri = path.resolve().as_uri()
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None,
+                               timeout=timeout, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                               timeout=timeout, check_same_thread=False)
+
+
+def _check_is_ours(path: Path, timeout: float) -> None:
+    """Refuse a file that is not a chainrisk store, reading it only (nothing is written,
+    not even the switch to WAL)."""
+    try:
+        conn = _connect_read_only(path, timeout)
+        try:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        raise _wrap(e, path, timeout) from e
+    if "meta" not in names and names - {"sqlite_sequence"}:
+        raise StoreSchemaError(
+            f"{path} is an SQLite file that is not a chainrisk store (it was left as it "
+            "was); name a new file with --store sqlite:///path/to/new.db",
+            code="store.not_database",
+        )
+
+
 def _wrap(error: sqlite3.Error, path: Path, timeout: float) -> StoreError:
     text = str(error)
+    if "malformed" in text or "disk image" in text:
+        return StoreError(
+            f"the store {path} is damaged ({text}); nothing was changed. Restore it from a "
+            "backup, or load the bundles again into a new store",
+            code="store.damaged", params={"reason": text},
+        )
+    if "full" in text and "disk" in text:
+        return StoreError(
+            f"the disk holding the store {path} is full; the load was rolled back and "
+            "nothing was written. Free some space and try again",
+            code="store.full",
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(
+            f"the store {path} is read-only: it can be read, but nothing can be loaded "
+            "into it. Give chainrisk write access to the file and its folder to load",
+            code="store.read_only",
+        )
     if "locked" in text or "busy" in text:
         # SQLITE_BUSY after the busy timeout: in WAL mode only a writer holds the lock
         return StoreUnavailable(
@@ -605,14 +717,20 @@ class _Transaction:
         except sqlite3.Error as e:
             raise _wrap(e, self.path, self.timeout) from e
 
+    def _rollback(self) -> None:
+        # SQLite rolls some failures back itself (a full disk, an interrupt, running
+        # out of memory): a second ROLLBACK would fail and hide the first error
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is None:
             try:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as e:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise _wrap(e, self.path, self.timeout) from e
             return
-        self.conn.execute("ROLLBACK")
+        self._rollback()
         if isinstance(exc, sqlite3.Error):
             raise _wrap(exc, self.path, self.timeout) from exc

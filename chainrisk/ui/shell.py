@@ -21,6 +21,7 @@ from typing import Any
 
 import streamlit as st
 
+from chainrisk import words
 from chainrisk.auth import Grant, PolicyError
 from chainrisk.errors import (
     AccessDenied,
@@ -298,6 +299,12 @@ def guard(tr: Tr) -> Iterator[None]:
         # the error in the page's language, by its code (chainrisk.words), within the
         # wording of its kind; an error without words of its own keeps its English text
         wording = next((key for kind, key in _WORDING if isinstance(e, kind)), None)
-        message = md(tr.error(e))  # errors quote names and values: shown as text
+        if isinstance(e, StoreError):
+            # where the store lives and how it failed are for the server's log: a
+            # store error reaches the page in its own words, never with its path
+            access.log.error("store error shown to the user by its code %s: %s", e.code, e)
+            message = md(words.error_message(e, tr.lang, fallback="store"))
+        else:
+            message = md(tr.error(e))  # errors quote names and values: shown as text
         st.error(tr(wording, message=message) if wording else message)
         st.stop()
