@@ -68,15 +68,23 @@ def test_damaged_pages_give_a_clear_error_on_read_and_on_load(
         data[offset:offset + 64] = b"\xff" * 64
     path.write_bytes(bytes(data))
     damaged = path.read_bytes()
-    store = SqliteStore(path)  # the schema's page is whole: it opens, reads say why not
-    with pytest.raises(StoreError) as caught:
-        read_everything(store)
-    assert caught.value.code == "store.damaged"
-    assert "backup" in str(caught.value)
-    with pytest.raises(StoreError) as caught:
-        load_bundle(store, write_bundle(tmp_path / "b", {}))
-    assert caught.value.code == "store.damaged"
-    store.close()
+    opened: list[SqliteStore] = []
+
+    def open_and(work: str) -> None:
+        # the damage is met on opening or on the first read of a damaged page
+        opened.append(SqliteStore(path))
+        if work == "read":
+            read_everything(opened[-1])
+        else:
+            load_bundle(opened[-1], write_bundle(tmp_path / "b", {}))
+
+    for work in ("read", "load"):
+        with pytest.raises(StoreError) as caught:
+            open_and(work)
+        assert caught.value.code == "store.damaged"
+        assert "backup" in str(caught.value)
+    for store in opened:
+        store.close()
     assert path.read_bytes() == damaged  # nothing written over what is left
 
 
