@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import yaml
 from platformdirs import user_data_dir
@@ -40,7 +40,7 @@ from chainrisk.ingest.writer import dump_store
 from chainrisk.report.writers import safe_text
 from chainrisk.schema import OnError
 from chainrisk.service import RiskService
-from chainrisk.store import default_store_url, open_store
+from chainrisk.store import default_store_url, open_store, redact_text
 from chainrisk.store.base import StoreInfo
 
 EXIT_INPUT = 1
@@ -738,9 +738,17 @@ def cmd_ui(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error never prints a password back: argparse quotes
+    the arguments it could not use, and a store URL may hold one."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(redact_text(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``chainrisk`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chainrisk",
         description=(
             "Supply-chain risk graph analyzer: load chain bundles, find single points of "
@@ -1011,6 +1019,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DANGEROUS: serve a network address with access control off; "
                    "anyone who reaches the port sees every chain and can load data")
     p.set_defaults(func=cmd_ui)
+    for command in sub.choices.values():
+        # also after the command (`chainrisk info --store …`), where people put it; a
+        # store URL is never echoed back by argparse as an "unrecognized argument"
+        if not any("--store" in a.option_strings for a in command._actions):
+            command.add_argument("--store", default=argparse.SUPPRESS,
+                                 help="store URL, as before the command")
     return parser
 
 

@@ -95,6 +95,19 @@ def test_usage_and_store_errors(tmp_path: Path, tiny: Path) -> None:
     assert run("nonsense")[0] == EXIT_USAGE
 
 
+def test_the_store_may_be_named_after_the_command_too(tmp_path: Path, tiny: Path) -> None:
+    first, second = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    assert run("load", str(tiny), "--store", first)[0] == 0
+    code, out, _ = run("info", "--format", "json", "--store", first)
+    assert code == 0
+    assert json.loads(out)["counts"]["firms"] == 3
+    # the one after the command is the one meant: it wins over the one before
+    code, out, _ = run("--store", first, "info", "--format", "json", "--store", second)
+    assert code == 0
+    assert json.loads(out)["counts"]["firms"] == 0
+    assert json.loads(out)["location"].endswith("b.db")
+
+
 def subcommands() -> dict[str, argparse.ArgumentParser]:
     parser = build_parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

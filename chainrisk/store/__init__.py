@@ -16,6 +16,7 @@ into one never reaches a terminal or a log.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -37,6 +38,7 @@ __all__ = [
     "default_store_url",
     "open_store",
     "parse_store_url",
+    "redact_text",
     "redact_url",
 ]
 
@@ -55,10 +57,11 @@ def redact_url(url: str) -> str:
     'alice:***@graph.example:7687'
     >>> redact_url("sqlite:///data/chain.db")
     'sqlite:///data/chain.db'
+    >>> redact_url("neo4j:/alice:s3cret@graph.example")  # one slash short: still hidden
+    'neo4j:/alice:***@graph.example'
     """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        scheme, rest = "", url
+    found = re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/+", url)
+    scheme, sep, rest = ("", found.group(), url[found.end():]) if found else ("", "", url)
     end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     authority = rest[:end]
     if "@" not in authority:
@@ -67,6 +70,31 @@ def redact_url(url: str) -> str:
     user, colon, _ = userinfo.partition(":")
     shown = f"{user}:***" if colon else userinfo
     return f"{scheme}{sep}{shown}@{host}{rest[end:]}"
+
+
+# in a text: the password of a user:password@ part, with or without a scheme before it
+_IN_USERINFO = re.compile(r"((?:[A-Za-z][\w+.-]*:/+)?[^\s/:@'\"]*:)[^\s@/'\"]*@")
+# the value of every query parameter of a URL (?password=…, &auth=…)
+_IN_QUERY = re.compile(r"([?&][^=&\s'\"/?]*=)[^&\s'\"]*")
+# a "port" that is not a number, where a password typed without a user ends up
+_IN_PORT = re.compile(r"(://[^\s/:@'\"?]*:)(?!\d+(?:[/?'\"\s]|$))[^\s/@'\"?]+")
+
+
+def redact_text(text: str) -> str:
+    """Return ``text`` with whatever might be a password in the URLs it quotes hidden:
+    for texts that quote what a user typed (argparse's usage errors), where the URL may
+    be mistyped in any part.
+
+    >>> redact_text("unrecognized arguments: neo4j://h:7687?password=s3cret&x=1")
+    'unrecognized arguments: neo4j://h:7687?password=***&x=***'
+    >>> redact_text("invalid choice: 'bolt://neo4j:s3cret' (choose from 'a')")
+    "invalid choice: 'bolt://neo4j:***' (choose from 'a')"
+    >>> redact_text("arguments: alice:s3cret@h:7687 neo4j://h:7687/db")
+    'arguments: alice:***@h:7687 neo4j://h:7687/db'
+    """
+    text = _IN_USERINFO.sub(r"\1***@", text)
+    text = _IN_QUERY.sub(r"\1***", text)
+    return _IN_PORT.sub(r"\1***", text)
 
 
 def default_store_url() -> str:

@@ -66,6 +66,7 @@ def test_the_password_shows_nowhere(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     uri, password = neo4j_server
     with neo4j.GraphDatabase.driver(uri, auth=(USER, password)) as admin:
@@ -82,7 +83,8 @@ def test_the_password_shows_nowhere(
     def run(*args: str, status: int = 0) -> str:
         out, err = io.StringIO(), io.StringIO()
         code = main(list(args), out=out, err=err)
-        text = out.getvalue() + err.getvalue()
+        printed = capsys.readouterr()  # argparse writes its usage errors to sys.stderr
+        text = out.getvalue() + err.getvalue() + printed.out + printed.err
         command = " ".join(redact_url(a).replace(password, "***") for a in args)
         outputs.append((command, text))
         assert code == status, f"chainrisk {command} exited {code}: {text}"
@@ -127,9 +129,16 @@ def test_the_password_shows_nowhere(
         f"neo4jx://{USER}:{password}@{host}",
         f"sqlite://{USER}:{password}@{host}/chain.db",
         f"{USER}:{password}@{host}",
+        f"neo4j:/{USER}:{password}@{host}",  # a slash short
+        f"neo4j:{USER}:{password}@{host}",
     ]
     for url in in_url:
         assert "error:" in run("--store", url, "info", status=2)
+        assert "error:" in run("info", "--store", url, status=2)  # after the command too
+    # argparse quotes what it cannot use: a URL typed where it does not belong
+    for url in in_url:
+        assert "error:" in run("info", url, status=2)
+        assert "error:" in run("spof", "--format", url, status=2)
     run("copy", "--from", in_url[0], "--to", f"sqlite:///{work / 'x.db'}", status=2)
 
     # a process of its own, logging everything to its stderr
