@@ -329,6 +329,10 @@ WRITE_BACK: tuple[str, ...] = (
 
 # Metadata keys of bundle.toml / bundle.yaml.
 BUNDLE_FILES: tuple[str, ...] = ("bundle.toml", "bundle.yaml", "bundle.yml")
+# What a bundle may say of how exact its market shares are (bundle.toml: shares = "…"):
+# the Summary of every export says it, per bundle.
+SHARE_QUALITIES: tuple[str, ...] = ("approximate", "reported")
+
 BUNDLE_KEYS: tuple[str, ...] = (
     "name",
     "version",
@@ -339,6 +343,7 @@ BUNDLE_KEYS: tuple[str, ...] = (
     "license",
     "note",
     "percent_columns",
+    "shares",
 )
 DEFAULT_HOME_COUNTRY = "CN"
 

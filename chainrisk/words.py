@@ -233,6 +233,12 @@ WORDS: dict[str, Pair] = {
     "reason.meta.percent_columns": ("percent_columns 的各项须为份额列，如 \"produces.share\"。",
                                     "percent_columns entries name share columns, e.g. "
                                     "\"produces.share\"."),
+    "reason.meta.shares": ("shares 说明本数据包市场份额的准确程度：写 shares = "
+                           "\"approximate\"（近似）或 shares = \"reported\"（企业申报），"
+                           "或不写。",
+                           "shares says how exact the bundle's market shares are: write "
+                           "shares = \"approximate\" or shares = \"reported\", or leave it "
+                           "out."),
     # headers and rows
     "reason.header.duplicate": ("表头中 {columns} 出现不止一次：每列只写一次。",
                                 "The header names {columns} more than once: each column once."),
@@ -715,8 +721,40 @@ WORDS: dict[str, Pair] = {
         "Concentration uses market shares after the share rule (missing shares split the "
         "remainder); production sites count before headquarters.",
     ),
-    "method.samples": ("示例数据中的份额为近似值，仅作演示。",
-                       "Shares in the sample data are approximate and for illustration."),
+    "method.shares.approximate": ("{bundles} 的份额为近似值（其 bundle.toml 如此声明）。",
+                                  "Shares from {bundles} are approximate, as their "
+                                  "bundle.toml says."),
+    "method.shares.reported": ("{bundles} 的份额为企业申报值（其 bundle.toml 如此声明）。",
+                               "Shares from {bundles} are as the firms reported them, as "
+                               "their bundle.toml says."),
+    "method.shares.unsaid": ("{bundles} 的份额按数据所给使用；其 bundle.toml 未说明准确程度。",
+                             "Shares from {bundles} are used as the data gives them; their "
+                             "bundle.toml does not say how exact they are."),
+    "method.shares_hidden.approximate": ("本产业链数据中有近似份额（数据包如此声明）。",
+                                         "Some shares of this chain's data are approximate, "
+                                         "as their bundles say."),
+    "method.shares_hidden.reported": ("本产业链数据中有企业申报的份额（数据包如此声明）。",
+                                      "Some shares of this chain's data are as the firms "
+                                      "reported them, as their bundles say."),
+    "method.shares_hidden.unsaid": ("本产业链数据中有未说明准确程度的份额。",
+                                    "Some shares of this chain's data come from bundles "
+                                    "that do not say how exact they are."),
+    "export.continued_item": ("续表", "Continued"),
+    "export.continued": ("{sheet} 共 {rows:,} 行，超过一张工作表可容纳的 {limit:,} 行，"
+                         "续于 {more}。",
+                         "{sheet} has {rows:,} rows, more than the {limit:,} a sheet holds: it "
+                         "continues on {more}."),
+    "export.long_texts": ("长文本", "Long texts"),
+    "export.long_texts_item": ("长文本", "Long texts"),
+    "export.long_texts_said": (
+        "{cells} 个单元格的文本超过一个单元格可容纳的 {limit:,} 个字符：单元格中保留开头并注明"
+        "截断处，完整文本见工作表 {sheet}。",
+        "{cells} cell(s) held more text than a cell allows ({limit:,} characters): each "
+        "keeps its beginning and says where it was cut; the whole texts are on the sheet "
+        "{sheet}.",
+    ),
+    "export.cut_note": (" …［此处截断：完整文本见工作表 {sheet} 第 {number} 条］",
+                        " … [cut here: the whole text is no. {number} on the sheet {sheet}]"),
     "summary.formula_guard": (
         "以 = + - @、制表符或回车开头的文本单元格前加 '，任何电子表格都不会把它当作公式执行",
         "text cells starting with = + - @ tab or carriage return are prefixed with ' so "
@@ -880,7 +918,8 @@ def _pattern(key: str) -> re.Pattern[str]:
 
 # The English texts an export writes whole, matched back to their keys (fields first).
 _EXPORT_TEXTS = ("quality.shares_assumed", "quality.given", "group.buys", "group.input_group",
-                 "summary.sheet")
+                 "summary.sheet", "method.shares.approximate", "method.shares.reported",
+                 "method.shares.unsaid")
 
 
 def translate(english: str, lang: str) -> str:

@@ -44,6 +44,7 @@ from chainrisk.schema import (
     BUNDLE_FILES,
     BUNDLE_KEYS,
     DEFAULT_HOME_COUNTRY,
+    SHARE_QUALITIES,
     TABLE_ORDER,
     TABLES,
     ColumnKind,
@@ -80,6 +81,7 @@ class BundleMeta:
     license: str = ""
     note: str = ""
     percent_columns: frozenset[str] = frozenset()
+    shares: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +94,7 @@ class BundleMeta:
             "home_region": self.home_region,
             "license": self.license,
             "note": self.note,
+            "shares": self.shares,
             "sources": list(self.sources),
         }
         data = {k: v for k, v in data.items() if v not in ("", [])}
@@ -334,6 +337,16 @@ def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
             )
         else:
             percent_columns.add(f"{table_name}.{column}")
+    shares = str(data.get("shares") or "").strip().lower()
+    if shares and shares not in SHARE_QUALITIES:
+        report.error(
+            path.name,
+            "shares says how exact the bundle's market shares are: write "
+            + " or ".join(f'shares = "{q}"' for q in SHARE_QUALITIES)
+            + ", or leave it out",
+            code="meta.shares", column="shares", value=str(data.get("shares")),
+        )
+        shares = ""
     extra = {k: v for k, v in data.items() if k not in BUNDLE_KEYS}
     return BundleMeta(
         name=name,
@@ -345,6 +358,7 @@ def read_meta(folder: Path, report: LoadReport) -> BundleMeta:
         license=str(data.get("license") or ""),
         note=str(data.get("note") or ""),
         percent_columns=frozenset(percent_columns),
+        shares=shares,
         extra=extra,
     )
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chainrisk import __version__, chainview
+from chainrisk import __version__, chainview, words
 from chainrisk.analysis.cascade import CascadeResult
 from chainrisk.analysis.concentration import band
 from chainrisk.chainview import name_of
 from chainrisk.graph import GroupKind, Kind
+from chainrisk.schema import SHARE_QUALITIES
 from chainrisk.service import RiskService
 
 
@@ -287,6 +288,10 @@ def build_tables(
         "last_load": info.loads[0].finished_at if info.loads else None,
         "bundles": [f"{b['name']} {b.get('version', '')}".strip() for b in info.bundles]
         if visible is None else [],
+        # how exact each bundle says its shares are (bundle.toml: shares); a viewer
+        # learns the kinds only, not the names of bundles they may not see
+        "shares": sorted({(b["name"] if visible is None else "", b.get("shares", ""))
+                          for b in info.bundles}),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "chainrisk_version": __version__,
         "weights": dict(ranking.weights),
@@ -352,8 +357,30 @@ METHOD = (
     "part is scaled to 0–1 within its kind.",
     "Concentration uses market shares after the share rule (missing shares split the "
     "remainder); production sites count before headquarters.",
-    "Shares in the sample data are approximate and for illustration.",
 )
+
+
+def shares_lines(shares: list[tuple[str, str]] | list[list[str]]) -> list[str]:
+    """Return the Summary's lines on how exact the shares are, one per quality, in the
+    words of chainrisk.words: what each bundle's ``shares`` key says, never a guess.
+
+    >>> for line in shares_lines([("ic", "approximate"), ("5g", "approximate"), ("x", "")]):
+    ...     print(line[:62])
+    Shares from ic, 5g are approximate, as their bundle.toml says.
+    Shares from x are used as the data gives them; their bundle.to
+    """
+    lines = []
+    for quality in (*SHARE_QUALITIES, ""):
+        names = [name for name, said in shares if said == quality]
+        if not names:
+            continue
+        kind = quality or "unsaid"
+        if any(names):
+            lines.append(words.text(f"method.shares.{kind}", "en",
+                                    bundles=", ".join(n for n in names if n)))
+        else:
+            lines.append(words.text(f"method.shares_hidden.{kind}", "en"))
+    return lines
 
 
 def summary_table(export: ExportTables) -> Table:
@@ -373,7 +400,7 @@ def summary_table(export: ExportTables) -> Table:
         ("Scenario / 情景", ", ".join(m["scenario"]) if m.get("scenario") else "none"),
     ]
     rows += [(f"Sheet: {t.title_en} / {t.title_zh}", t.how_to_read) for t in export.tables]
-    rows += [("Method / 方法", line) for line in METHOD]
+    rows += [("Method / 方法", line) for line in (*METHOD, *shares_lines(m["shares"]))]
     rows.append(("Formula guard / 公式防护", m["formula_guard"]))
     return Table(
         "summary", "Summary", "概要", "What produced this workbook and how to read it.",

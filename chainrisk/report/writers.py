@@ -23,6 +23,7 @@ import io
 import json
 import math
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -139,8 +140,134 @@ def _summary_item(item: str) -> str:
 
 
 
-def write_xlsx(export: ExportTables, path: Path, *, lang: str = "en") -> None:
-    """Write a workbook: Summary first, one sheet per table, streamed (constant memory)."""
+# Excel's limits: characters in one cell, rows in one sheet (the header takes one).
+CELL_CHARS = 32_767
+SHEET_ROWS = 1_048_576
+_BREAKS = (", ", "; ", "，", "；", " → ", " ", "、")  # where a long text is best cut
+
+
+@dataclass
+class _Sheet:
+    """One worksheet to write: a table, or one part of a table too long for one sheet."""
+
+    table: Table
+    name: str
+    rows: list[tuple[Any, ...]]
+
+
+def _cut(text: str, room: int) -> int:
+    """Return where to cut ``text`` to keep at most ``room`` characters: after the last
+    separator that leaves at least half the room used (never inside an id or a name
+    when a separator allows), else at ``room``."""
+    for sep in _BREAKS:
+        at = text.rfind(sep, room // 2, room)
+        if at > 0:
+            return at + len(sep)
+    return room
+
+
+def _parts(text: str, room: int) -> list[str]:
+    parts = []
+    while len(text) > room:
+        at = _cut(text, room)
+        parts.append(text[:at])
+        text = text[at:]
+    return [*parts, text]
+
+
+def _sheet_name(title: str, part: int, taken: set[str]) -> str:
+    """Return a sheet name Excel accepts (31 characters, unique), ``title (n)`` for part n."""
+    suffix = f" ({part})" if part > 1 else ""
+    name = title[: 31 - len(suffix)] + suffix
+    n = 2
+    while name.casefold() in taken:
+        extra = f"~{n}"
+        name = title[: 31 - len(suffix) - len(extra)] + extra + suffix
+        n += 1
+    taken.add(name.casefold())
+    return name
+
+
+def _layout(tables: list[Table], lang: str, sheet_rows: int, cell_chars: int
+            ) -> list[_Sheet]:
+    """Return the sheets to write, the Summary (``tables[0]``) first.
+
+    A table longer than a sheet continues on ``Title (2)``, ``Title (3)``…; a text
+    longer than a cell keeps its beginning in the cell, with a note saying where the
+    whole text is, and goes whole (in parts of a cell each) into the Long texts
+    sheet. Both are said in the Summary (the first table), so nothing is lost unsaid.
+    """
+    taken: set[str] = set()
+    per_sheet = sheet_rows - 1
+    sheets: list[_Sheet] = []
+    continued: list[str] = []
+    for table in tables[1:]:
+        rows = list(table.rows)
+        chunks = [rows[i:i + per_sheet] for i in range(0, len(rows), per_sheet)] or [[]]
+        names = [_sheet_name(table.title(lang), n, taken) for n in range(1, len(chunks) + 1)]
+        sheets += [_Sheet(table, name, chunk) for name, chunk in zip(names, chunks,
+                                                                      strict=True)]
+        if len(chunks) > 1:
+            more = names[1] if len(names) == 2 else f"{names[1]} – {names[-1]}"
+            continued.append(words.text("export.continued", lang, sheet=names[0],
+                                        rows=len(rows), more=more, limit=per_sheet))
+    summary = tables[0]
+    extra: list[tuple[Any, ...]] = [(words.text("export.continued_item", lang), line)
+                                    for line in continued]
+    long_title = words.text("export.long_texts", lang)
+    long_name = _sheet_name(long_title, 1, taken)
+    found: list[tuple[str, int, str, str]] = []  # sheet, row, column header, whole text
+
+    def fitted(sheet: str, row: int, header: str, value: Any) -> Any:
+        if not isinstance(value, str) or len(value) <= cell_chars:
+            return value
+        found.append((sheet, row, header, value))
+        note = words.text("export.cut_note", lang, sheet=long_name, number=len(found))
+        return value[:_cut(value, cell_chars - len(note))] + note
+
+    def fit(sheet: _Sheet) -> None:
+        headers = sheet.table.headers(lang)
+        sheet.rows = [tuple(fitted(sheet.name, r, h, v) for h, v in zip(headers, row,
+                                                                           strict=True))
+                      for r, row in enumerate(sheet.rows, start=2)]
+
+    for sheet in sheets:
+        fit(sheet)
+    summary_rows = list(summary.rows) + extra
+    cuts_at = len(summary_rows)
+    summary_rows.append(("", ""))  # the line on long texts, if any, filled in below
+    first = _Sheet(summary, _sheet_name(summary.title(lang), 1, taken), summary_rows)
+    fit(first)
+    if not found:
+        first.rows.pop(cuts_at)
+        return [first, *sheets]
+    first.rows[cuts_at] = (words.text("export.long_texts_item", lang),
+                           words.text("export.long_texts_said", lang, cells=len(found),
+                                      limit=cell_chars, sheet=long_name))
+    texts: list[tuple[Any, ...]] = []
+    for number, (where, row, header, text) in enumerate(found, start=1):
+        pieces = _parts(text, cell_chars)
+        texts += [(number, where, row, header, k, len(pieces), piece)
+                 for k, piece in enumerate(pieces, start=1)]
+    long_table = Table(
+        "long_texts", words.text("export.long_texts", "en"),
+        words.text("export.long_texts", "zh"), "",
+        (Column("number", "No.", "序号", "int"), Column("sheet", "Sheet", "工作表"),
+         Column("row", "Row", "行", "int"), Column("column", "Column", "列"),
+         Column("part", "Part", "部分", "int"), Column("parts", "Parts", "共几部分", "int"),
+         Column("text", "Text", "文本")),
+        texts)
+    return [first, *sheets, _Sheet(long_table, long_name, texts)]
+
+
+def write_xlsx(export: ExportTables, path: Path, *, lang: str = "en",
+               sheet_rows: int = SHEET_ROWS, cell_chars: int = CELL_CHARS) -> None:
+    """Write a workbook: Summary first, one sheet per table, streamed (constant memory).
+
+    Nothing is cut unsaid: a table longer than ``sheet_rows`` continues on further
+    sheets, a text longer than ``cell_chars`` goes whole into a Long texts sheet (see
+    :func:`_layout`), and the Summary says both.
+    """
     book = xlsxwriter.Workbook(
         str(path),
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
@@ -153,18 +280,19 @@ def write_xlsx(export: ExportTables, path: Path, *, lang: str = "en") -> None:
     numbers = {kind: book.add_format({"num_format": f}) for kind, f in _FORMATS.items()}
     bands = {words.value("band", name, lang): book.add_format({"bg_color": colour})
              for name, colour in _BAND_COLOURS}
-    for table in _sheets(export, lang):
-        sheet = book.add_worksheet(table.title(lang)[:31])
+    for part in _layout(_sheets(export, lang), lang, sheet_rows, cell_chars):
+        table = part.table
+        sheet = book.add_worksheet(part.name)
         headers = table.headers(lang)
         for col, (column, text) in enumerate(zip(table.columns, headers, strict=True)):
-            width = max([len(text)] + [len(_shown(row[col])) for row in table.rows[:500]])
-            wide = table.name == "summary" and col == 1
+            width = max([len(text)] + [len(_shown(row[col])) for row in part.rows[:500]])
+            wide = table.name in ("summary", "long_texts") and col == len(headers) - 1
             sheet.set_column(col, col, 100 if wide else min(max(width + 2, 8), _MAX_WIDTH),
                              wrap if wide else numbers.get(column.kind))
         sheet.freeze_panes(1, 0)
         for col, text in enumerate(headers):
             sheet.write_string(0, col, text, header)
-        for r, row in enumerate(table.rows, start=1):
+        for r, row in enumerate(part.rows, start=1):
             for col, (column, value) in enumerate(zip(table.columns, row, strict=True)):
                 if value is None or (isinstance(value, float) and math.isnan(value)):
                     continue
@@ -175,7 +303,7 @@ def write_xlsx(export: ExportTables, path: Path, *, lang: str = "en") -> None:
                 else:
                     text = str(value)
                     sheet.write_string(r, col, text, guarded if text[:1] in RISKY else None)
-        last = len(table.rows)
+        last = len(part.rows)
         sheet.autofilter(0, 0, max(last, 1), len(table.columns) - 1)
         for col, column in enumerate(table.columns):
             if column.key == "band" and last:
