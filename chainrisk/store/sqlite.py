@@ -42,7 +42,7 @@ from chainrisk.store.base import (
     merge_values,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Seconds a load waits for another process's load to finish before giving up.
 BUSY_TIMEOUT = 30.0
 # Rows written per executemany while loading.
@@ -101,7 +101,13 @@ _RESOLUTIONS_DDL = (
     "PRIMARY KEY (source, kind, written))"
 )
 # Upgrades from each older schema version to the next.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_RESOLUTIONS_DDL,)}
+# Version 3 gave regions and components an aliases column; what earlier loads kept as
+# an extra column of that name moves into it (see _move_aliases).
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (_RESOLUTIONS_DDL,),
+    2: ("ALTER TABLE regions ADD COLUMN aliases TEXT",
+        "ALTER TABLE components ADD COLUMN aliases TEXT"),
+}
 
 _META_DDL = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -198,7 +204,11 @@ class SqliteStore:
                 with self._transaction():
                     while version < SCHEMA_VERSION:
                         for ddl in _MIGRATIONS[version]:
-                            self.conn.execute(ddl)
+                            if not self._adds_a_column_it_has(ddl):
+                                self.conn.execute(ddl)
+                        if version == 2:
+                            for table in ("regions", "components"):
+                                self._move_aliases(table)
                         version += 1
                     self.conn.execute(
                         "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
@@ -231,6 +241,30 @@ class SqliteStore:
                 "INSERT INTO meta VALUES (?, ?)",
                 [("schema_version", str(SCHEMA_VERSION)), ("data_version", "0")],
             )
+
+    def _adds_a_column_it_has(self, ddl: str) -> bool:
+        """Return whether ``ddl`` adds a column its table already has (a store half
+        upgraded by hand, or made by a newer chainrisk and labelled older)."""
+        words = ddl.split()
+        if words[:2] != ["ALTER", "TABLE"] or words[3:5] != ["ADD", "COLUMN"]:
+            return False
+        have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({words[2]})")}
+        return words[5] in have
+
+    def _move_aliases(self, table: str) -> None:
+        """Move an ``aliases`` extra column of ``table`` into its new aliases column,
+        in the stored form of a list (parts stripped, empty ones dropped)."""
+        moved = []
+        for key, extra in self.conn.execute(
+                f"SELECT id, extra FROM {table} WHERE extra IS NOT NULL "
+                "AND json_type(extra, '$.aliases') IS NOT NULL"):
+            data = json.loads(extra)
+            value = data.pop("aliases")
+            items = value if isinstance(value, list) else str(value).split(";")
+            parts = [str(a).strip() for a in items if str(a).strip()]
+            moved.append((";".join(parts) or None,
+                          json.dumps(data, ensure_ascii=False) if data else None, key))
+        self.conn.executemany(f"UPDATE {table} SET aliases = ?, extra = ? WHERE id = ?", moved)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.conn, self.path, self.timeout)

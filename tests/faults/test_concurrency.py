@@ -407,7 +407,7 @@ class LandingStore(SqliteStore):
             self.writer.load(
                 source_of({
                     "regions": [("CN-GD-SZ", f"Shenzhen {self.landed}", None, "city",
-                                 "CN-GD", None)],
+                                 "CN-GD", None, None)],
                     "firms": [("fab", f"Fab {self.landed}", None, None, None, "CN-GD-SZ", 0,
                                None, None, None, None)],
                 }),

@@ -213,7 +213,7 @@ def test_emptied_cell_keeps_the_value_and_the_marker_clears_it(
 def test_failing_row_source_rolls_back_everything(any_store: Store, tiny: Path) -> None:
     load_bundle(any_store, tiny)
     before = snapshot(any_store)
-    regions = [(f"R{i}", f"Region {i}", None, "country", None, None) for i in range(7)]
+    regions = [(f"R{i}", f"Region {i}", None, "country", None, None, None) for i in range(7)]
     firms = [("asml", "ASML renamed", None, None, None, "R1", 0, None, None, None, None)] + [
         (f"f{i}", f"Firm {i}", None, None, None, "R1", 0, None, None, None, None)
         for i in range(5)
@@ -308,13 +308,13 @@ AWKWARD_IDS = [
 def test_awkward_ids_and_names_are_kept_verbatim(
     any_store: Store, reference: SqliteStore
 ) -> None:
-    regions = [("R", "R", None, "country", None, None)]
+    regions = [("R", "R", None, "country", None, None, None)]
     firms = [
         (ident, name, name, f"{name};alias", None, "R", 1, None, 7, 1.5,
          json.dumps({"note": name}, ensure_ascii=False))
         for ident, name in zip(AWKWARD_IDS, AWKWARD_NAMES * 2, strict=False)
     ]
-    components = [("c`1", "Comp {x}", None, "", None, None, None, None)]
+    components = [("c`1", "Comp {x}", None, "", None, None, None, None, None)]
     produces = [(ident, "c`1", None, None, None, name, None)
                 for ident, name in zip(AWKWARD_IDS, AWKWARD_NAMES * 2, strict=False)]
     supplies = [(a, b, "c`1", 0.25, None, None, "src", None)

@@ -203,23 +203,23 @@ def test_a_merged_store_dumps_and_reloads_the_same(
 
 def test_store_load_takes_clear_and_null_extras(any_store: Store) -> None:
     """The RowSource protocol: None keeps, CLEAR removes, a null extra removes it."""
-    region_row = ("R", "R", "甲", "country", None, json.dumps({"a": "1", "b": "2"}))
+    region_row = ("R", "R", "甲", "country", None, None, json.dumps({"a": "1", "b": "2"}))
     any_store.load(source_of({"regions": [region_row]}), bundle={"name": "x"}, source="s",
                    checksum="c")
     record = any_store.load(
-        source_of({"regions": [("R", "R2", CLEAR, "country", None,
+        source_of({"regions": [("R", "R2", CLEAR, "country", None, None,
                                 json.dumps({"a": None, "c": "3"}))]}),
         bundle={"name": "x"}, source="s", checksum="c",
     )
     assert next(any_store.iter_rows("regions")) == {
         "id": "R", "name": "R2", "name_zh": None, "level": "country", "parent": None,
-        "b": "2", "c": "3"}
+        "aliases": None, "b": "2", "c": "3"}
     assert changes_of(list(record.cell_changes)) == [
         ("regions", ("R",), "name", "R", "R2"), ("regions", ("R",), "name_zh", "甲", None),
         ("regions", ("R",), "a", "1", None), ("regions", ("R",), "c", None, "3")]
     assert record.changes["regions"].updated == 1
     with pytest.raises(ValueError, match="key column cannot be cleared"):
-        any_store.load(source_of({"regions": [(CLEAR, "R", None, "country", None, None)]}),
+        any_store.load(source_of({"regions": [(CLEAR, "R", None, "country", None, None, None)]}),
                        bundle={"name": "x"}, source="s", checksum="c")
 
 

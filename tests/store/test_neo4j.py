@@ -151,10 +151,10 @@ NASTY = ["x'}) DETACH DELETE n //", "a`b", "{x}", "$p", "\"q\"", "c:d", "中芯�
 
 def nasty_rows() -> dict[str, list[tuple[Any, ...]]]:
     return {
-        "regions": [("R" + s, s, None, "country", None, None) for s in NASTY],
+        "regions": [("R" + s, s, None, "country", None, None, None) for s in NASTY],
         "firms": [(s, s, s, f"{s};b", None, "R" + s, 1, None, 3, 2.0, json.dumps({"note": s}))
                   for s in NASTY],
-        "components": [("c" + s, s, None, "", None, None, None, None) for s in NASTY],
+        "components": [("c" + s, s, None, "", None, None, None, None, None) for s in NASTY],
         "supplies": [(NASTY[0], NASTY[1], "c" + NASTY[2], 0.5, None, None, NASTY[3], None)],
     }
 
@@ -213,8 +213,8 @@ def test_batches_are_split_at_the_size_and_at_a_repeated_key() -> None:
     driver = FakeDriver()
     store = fake_store(driver)
     store.batch_size = 2
-    regions = [(f"R{i}", "n", None, "country", None, None) for i in range(5)]
-    regions.insert(1, ("R0", "again", None, "country", None, None))
+    regions = [(f"R{i}", "n", None, "country", None, None, None) for i in range(5)]
+    regions.insert(1, ("R0", "again", None, "country", None, None, None))
     record = store.load(source_of({"regions": regions}), bundle={"name": "b"}, source="s",
                         checksum="c")
     sizes = [[row[3] for row in p["rows"]] for _, q, p in driver.sent
@@ -246,10 +246,14 @@ def test_reads_page_by_key_from_the_last_key_on() -> None:
     assert [p["from"] for _, _, p in driver.sent] == ["", "b", "d"]
     assert [p["limit"] for _, _, p in driver.sent] == [2, 3, 3]
     assert rows == [
-        {"id": "a", "name": "A", "name_zh": None, "level": "country", "parent": None},
-        {"id": "b", "name": "B", "name_zh": None, "level": "city", "parent": "a"},
-        {"id": "c", "name": "C", "name_zh": None, "level": "city", "parent": None, "note": "n"},
-        {"id": "d", "name": "D", "name_zh": None, "level": "zone", "parent": None},
+        {"id": "a", "name": "A", "name_zh": None, "level": "country", "parent": None,
+         "aliases": None},
+        {"id": "b", "name": "B", "name_zh": None, "level": "city", "parent": "a",
+         "aliases": None},
+        {"id": "c", "name": "C", "name_zh": None, "level": "city", "parent": None,
+         "aliases": None, "note": "n"},
+        {"id": "d", "name": "D", "name_zh": None, "level": "zone", "parent": None,
+         "aliases": None},
     ]
 
 
@@ -512,7 +516,7 @@ def test_failed_loads_leave_the_graph_untouched(
     def broken(table: str) -> Iterator[tuple[Any, ...]]:
         if table == "regions":
             for i in range(5):
-                yield (f"R{i}", "n", None, "country", None, None)
+                yield (f"R{i}", "n", None, "country", None, None, None)
         if table == "firms":
             yield ("asml", "renamed", None, None, None, "R1", 0, None, None, None, None)
             yield ("new", "new", None, None, None, "R1", 0, None, None, None, None)
@@ -525,7 +529,7 @@ def test_failed_loads_leave_the_graph_untouched(
     assert graph(admin) == before
     # a statement failing in the middle (a relationship to a missing node) too
     dangling = source_of({
-        "regions": [(f"R{i}", "n", None, "country", None, None) for i in range(5)],
+        "regions": [(f"R{i}", "n", None, "country", None, None, None) for i in range(5)],
         "produces": [("asml", "chip", None, None, None, None, None),
                      ("asml", "nothing", None, None, None, None, None)],
     })
@@ -534,7 +538,7 @@ def test_failed_loads_leave_the_graph_untouched(
     assert graph(admin) == before
     # and a statement the server refuses (a map is no property value): a wrapped error
     refused = source_of({
-        "regions": [(f"R{i}", "n", None, "country", None, None) for i in range(5)],
+        "regions": [(f"R{i}", "n", None, "country", None, None, None) for i in range(5)],
         "firms": [("bad", {"not": "a value"}, None, None, None, "R1", 0, None, None, None,
                    None)],
     })

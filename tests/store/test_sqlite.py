@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -141,3 +142,60 @@ def test_info_counts_chains(tiny: Path, store: SqliteStore) -> None:
     assert info.chains[0]["components"] == 4
     assert info.chains[0]["producing_firms"] == 3
     assert info.bundles[0]["name"] == "tiny"
+
+
+def test_store_upgrades_aliases_kept_as_an_extra_column_into_their_own(
+        tmp_path: Path) -> None:
+    # a version-2 store: regions and components without the aliases column, where a
+    # bundle's aliases column was kept as an extra one
+    path = tmp_path / "v2.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        for table in ("regions", "components"):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN aliases")
+        conn.execute("INSERT INTO regions (id, name, level, extra) VALUES "
+                     "('CN-GD-SZ', 'Shenzhen', 'city', ?)",
+                     (json.dumps({"aliases": " 深圳 ; Pengcheng;", "note": "鹏城"},
+                                 ensure_ascii=False),))
+        conn.execute("INSERT INTO components (id, name, extra) VALUES "
+                     "('wafer', 'Silicon wafer', ?)", (json.dumps({"aliases": "硅片"}),))
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.close()
+    store = SqliteStore(path)
+    region = next(store.iter_rows("regions"))
+    assert region["aliases"] == ("深圳", "Pengcheng")
+    assert region["note"] == "鹏城"
+    assert store.extra_columns("regions") == ["note"]
+    assert next(store.iter_rows("components"))["aliases"] == ("硅片",)
+    assert store.extra_columns("components") == []
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                            ).fetchone()[0] == "3"
+    conn.close()
+
+
+def test_component_and_region_aliases_are_names_people_type(
+        tmp_path: Path, tiny: Path) -> None:
+    from chainrisk.service import RiskService
+
+    regions = TINY["regions.csv"].replace("id,name,name_zh,level,parent",
+                                          "id,name,name_zh,level,parent,aliases")
+    regions = regions.replace("CN-GD-SZ,Shenzhen,深圳市,city,CN-GD",
+                              "CN-GD-SZ,Shenzhen,深圳市,city,CN-GD,鹏城;Pengcheng")
+    components = TINY["components.csv"].replace("end_product\n", "end_product,aliases\n")
+    components = components.replace("chip,Chip,芯片,phone,midstream,chip,false",
+                                    "chip,Chip,芯片,phone,midstream,chip,false,晶片;die")
+    store = SqliteStore(tmp_path / "s.db")
+    load_bundle(store, write_bundle(tmp_path / "b", {"regions.csv": regions,
+                                                     "components.csv": components}))
+    service = RiskService(store)
+    graph = service.graph()
+    assert [graph.ids[v] for v in graph.lookup("鹏城")] == ["region:CN-GD-SZ"]
+    assert [graph.ids[v] for v in graph.lookup("DIE")] == ["component:chip"]
+    assert service.resolve(["pengcheng", "晶片"]) == ["region:CN-GD-SZ", "component:chip"]
+    out = tmp_path / "dump"
+    dump_store(store, out)
+    assert "鹏城;Pengcheng" in (out / "regions.csv").read_text(encoding="utf-8")
+    assert "晶片;die" in (out / "components.csv").read_text(encoding="utf-8")
+    store.close()
