@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from chainrisk.analysis.deadline import CHECK_EVERY, NO_LIMIT, Deadline
-from chainrisk.graph import DependencyGraph
+from chainrisk.graph import DependencyGraph, GraphLists
 
 TOLERANCE = 1e-10
 _MAX_ROUNDS = 200_000
@@ -236,6 +236,31 @@ def output_fractions(
     )[0]
 
 
+def _node_output(v: int, y: list[float], lists: GraphLists) -> float:
+    """Return the output of ``v`` from its members' outputs ``y``: the smallest over its
+    groups of the group's value (the summed share of its members for a summed group,
+    else its best member)."""
+    gp, mp, mem = lists.group_ptr, lists.member_ptr, lists.members
+    best = 1.0
+    for g in range(gp[v], gp[v + 1]):
+        lo, hi = mp[g], mp[g + 1]
+        if hi - lo == 1:  # most groups: a parent, an HQ, one required input
+            value = y[mem[lo]]
+        elif lists.summed[g]:
+            weights = lists.weights
+            value = 0.0
+            for i in range(lo, hi):
+                value += weights[i] * y[mem[i]]
+        else:
+            value = 0.0
+            for i in range(lo, hi):
+                if y[mem[i]] > value:
+                    value = y[mem[i]]
+        if value < best:
+            best = value
+    return best
+
+
 def output_fractions_counted(
     graph: DependencyGraph,
     disrupted: set[int],
@@ -264,25 +289,7 @@ def output_fractions_counted(
     settled = {v for v in affected if y[v] == 0.0}
 
     def evaluate(v: int) -> float:
-        if v in disrupted:
-            return 0.0
-        best = 1.0
-        for g in range(gp[v], gp[v + 1]):
-            lo, hi = mp[g], mp[g + 1]
-            if hi - lo == 1:  # most groups: a parent, an HQ, one required input
-                value = y[mem[lo]]
-            elif summed[g]:
-                value = 0.0
-                for i in range(lo, hi):
-                    value += weights[i] * y[mem[i]]
-            else:
-                value = 0.0
-                for i in range(lo, hi):
-                    if y[mem[i]] > value:
-                        value = y[mem[i]]
-            if value < best:
-                best = value
-        return best
+        return 0.0 if v in disrupted else _node_output(v, y, lists)
 
     dl.check()
     next_check = _CHECK_NODES
@@ -328,8 +335,6 @@ def output_fractions_spread(
     if not disrupted:
         return y, 0
     lists = graph.lists
-    gp, mp, mem = lists.group_ptr, lists.member_ptr, lists.members
-    weights, summed = lists.weights, lists.summed
     owners, dptr, dgroups = lists.group_owner, lists.dependent_ptr, lists.dependent_groups
     position = graph.part_position
     failed = failed_nodes(graph, disrupted)
@@ -359,22 +364,7 @@ def output_fractions_spread(
             # a loop that converges slowly: the reference solver's linear step ends it
             y, more = output_fractions_counted(graph, disrupted, tolerance, deadline=dl)
             return y, evaluations + more
-        best = 1.0
-        for g in range(gp[v], gp[v + 1]):
-            lo, hi = mp[g], mp[g + 1]
-            if hi - lo == 1:
-                value = y[mem[lo]]
-            elif summed[g]:
-                value = 0.0
-                for i in range(lo, hi):
-                    value += weights[i] * y[mem[i]]
-            else:
-                value = 0.0
-                for i in range(lo, hi):
-                    if y[mem[i]] > value:
-                        value = y[mem[i]]
-            if value < best:
-                best = value
+        best = _node_output(v, y, lists)
         evaluations += 1
         if evaluations >= next_check:
             dl.check()

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
@@ -363,43 +363,31 @@ def test_a_broken_policy_names_nothing_to_anyone(server: Server, policy_file: Pa
 
 def test_a_browser_signs_in_through_the_form_and_out_again(server: Server) -> None:
     """Chromium: the form, the cookie's flags, the app, sign-out; nothing leaves loopback."""
-    from playwright.sync_api import sync_playwright
+    from tests.ui.test_browser import offline_browser
 
-    from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, _require_browser
-
-    _require_browser()
     outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname
-                      in LOOPBACK else (outside.append(r.request.url), r.abort()))
-        page = context.new_page()
-        try:
-            page.goto(f"{server.base}/rankings")
-            assert "/chainrisk/signin" in page.url
-            page.get_by_role("link", name="中文").click()  # the form in Chinese, then back
-            page.get_by_role("button", name="登录").wait_for()
-            page.get_by_role("link", name="English").click()
-            page.get_by_label("User name").fill(IVY)
-            page.get_by_label("Password").fill("not-her-password")
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("alert").filter(has_text="Wrong user name or password").wait_for()
-            page.get_by_label("User name").fill(IVY)
-            page.get_by_label("Password").fill(IVY_PW)
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("heading", level=1).filter(
-                has_text="Integrated circuits — rankings").wait_for(timeout=120_000)
-            (cookie,) = [c for c in context.cookies() if c["name"] == "chainrisk_session"]
-            assert cookie["httpOnly"] is True
-            assert cookie["sameSite"] == "Strict"
-            assert page.evaluate("document.cookie").find("chainrisk_session") < 0
-            page.get_by_role("button", name="Sign out").click()
-            page.wait_for_url(re.compile(r".*/chainrisk/signin.*"), timeout=60_000)
-            page.get_by_role("button", name="Sign in").wait_for()
-        finally:
-            context.close()
-            browser.close()
+    with offline_browser(outside) as (context, page):
+        page.goto(f"{server.base}/rankings")
+        assert "/chainrisk/signin" in page.url
+        page.get_by_role("link", name="中文").click()  # the form in Chinese, then back
+        page.get_by_role("button", name="登录").wait_for()
+        page.get_by_role("link", name="English").click()
+        page.get_by_label("User name").fill(IVY)
+        page.get_by_label("Password").fill("not-her-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("alert").filter(has_text="Wrong user name or password").wait_for()
+        page.get_by_label("User name").fill(IVY)
+        page.get_by_label("Password").fill(IVY_PW)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", level=1).filter(
+            has_text="Integrated circuits — rankings").wait_for(timeout=120_000)
+        (cookie,) = [c for c in context.cookies() if c["name"] == "chainrisk_session"]
+        assert cookie["httpOnly"] is True
+        assert cookie["sameSite"] == "Strict"
+        assert page.evaluate("document.cookie").find("chainrisk_session") < 0
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(re.compile(r".*/chainrisk/signin.*"), timeout=60_000)
+        page.get_by_role("button", name="Sign in").wait_for()
     assert not outside, outside
     with pytest.raises(Refused):  # the cookie the browser held is dead
         Stream(server, {"chainrisk_session": cookie["value"]})

@@ -22,6 +22,7 @@ import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,25 @@ def _require_browser() -> None:
     if problems:
         pytest.fail("the browser test cannot run: " + "; ".join(problems)
                     + " (make test installs both)")
+
+
+@contextmanager
+def offline_browser(outside: list[str]) -> Iterator[tuple[Any, Any]]:
+    """Yield (context, page) of Debian's Chromium, every request to a host other than
+    loopback recorded in ``outside`` and blocked before it goes out."""
+    from playwright.sync_api import sync_playwright
+
+    _require_browser()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname
+                      in LOOPBACK else (outside.append(r.request.url), r.abort()))
+        try:
+            yield context, context.new_page()
+        finally:
+            context.close()
+            browser.close()
 
 
 def _free_port() -> int:

@@ -15,7 +15,6 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -106,52 +105,40 @@ def served_hostile(hostile_store: Path, tmp_path_factory: pytest.TempPathFactory
 def test_the_browser_fetches_nothing_for_a_hostile_name(
     served_hostile: attacker.Server,
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from tests.ui.test_browser import offline_browser
 
-    from tests.ui.test_browser import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, _require_browser
-
-    _require_browser()
     outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname
-                      in LOOPBACK else (outside.append(r.request.url), r.abort()))
-        page = context.new_page()
-        try:
-            for path, title in (("", "Phones — overview"), ("chain-map", "Phones — chain map"),
-                                ("rankings", "Phones — rankings")):
-                page.goto(f"{served_hostile.base}/{path}")
-                page.get_by_role("heading", level=1).filter(has_text=title).wait_for(
-                    timeout=120_000)
-                page.wait_for_timeout(1500)
-                bad = page.evaluate(
-                    """(beacon) => [...document.querySelectorAll('img[src], a[href]')]
-                       .filter(e => (e.getAttribute('src') || e.getAttribute('href'))
-                       .includes(beacon)).map(e => e.outerHTML.slice(0, 300) + ' IN ' +
-                       (e.closest('[data-testid]') || e).getAttribute('data-testid'))""",
-                    BEACON)
-                assert bad == [], (path, bad)
-            # Streamlit's own "Download as CSV" (no formula guard) is not offered
-            page.goto(f"{served_hostile.base}/rankings")
-            table = page.locator('[data-testid="stDataFrame"]').first
-            table.wait_for(timeout=120_000)
-            table.hover()
-            page.wait_for_timeout(800)
-            toolbar = page.locator('[data-testid="stElementToolbar"] button')
-            labels = [toolbar.nth(i).get_attribute("aria-label") for i in range(toolbar.count())]
-            assert "Search" in labels  # the toolbar is there
-            csv_button = page.locator('button[aria-label="Download as CSV"]')
-            assert all(not csv_button.nth(i).is_visible() for i in range(csv_button.count()))
-            # the chain map shows the hostile component's name as written
-            page.goto(f"{served_hostile.base}/chain-map")
-            page.get_by_role("heading", level=1).filter(has_text="chain map").wait_for(
+    with offline_browser(outside) as (_, page):
+        for path, title in (("", "Phones — overview"), ("chain-map", "Phones — chain map"),
+                            ("rankings", "Phones — rankings")):
+            page.goto(f"{served_hostile.base}/{path}")
+            page.get_by_role("heading", level=1).filter(has_text=title).wait_for(
                 timeout=120_000)
             page.wait_for_timeout(1500)
-            shown = page.inner_text("body").replace("\u2060", "")  # (an invisible joiner)
-            assert f"<img src=http://{BEACON}/b.png>" in shown
-        finally:
-            context.close()
-            browser.close()
+            bad = page.evaluate(
+                """(beacon) => [...document.querySelectorAll('img[src], a[href]')]
+                   .filter(e => (e.getAttribute('src') || e.getAttribute('href'))
+                   .includes(beacon)).map(e => e.outerHTML.slice(0, 300) + ' IN ' +
+                   (e.closest('[data-testid]') || e).getAttribute('data-testid'))""",
+                BEACON)
+            assert bad == [], (path, bad)
+        # Streamlit's own "Download as CSV" (no formula guard) is not offered
+        page.goto(f"{served_hostile.base}/rankings")
+        table = page.locator('[data-testid="stDataFrame"]').first
+        table.wait_for(timeout=120_000)
+        table.hover()
+        page.wait_for_timeout(800)
+        toolbar = page.locator('[data-testid="stElementToolbar"] button')
+        labels = [toolbar.nth(i).get_attribute("aria-label") for i in range(toolbar.count())]
+        assert "Search" in labels  # the toolbar is there
+        csv_button = page.locator('button[aria-label="Download as CSV"]')
+        assert all(not csv_button.nth(i).is_visible() for i in range(csv_button.count()))
+        # the chain map shows the hostile component's name as written
+        page.goto(f"{served_hostile.base}/chain-map")
+        page.get_by_role("heading", level=1).filter(has_text="chain map").wait_for(
+            timeout=120_000)
+        page.wait_for_timeout(1500)
+        shown = page.inner_text("body").replace("\u2060", "")  # (an invisible joiner)
+        assert f"<img src=http://{BEACON}/b.png>" in shown
     assert not [u for u in outside if BEACON in u], outside
     assert not outside, outside
