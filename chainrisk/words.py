@@ -745,7 +745,6 @@ WORDS: dict[str, Pair] = {
                          "{sheet} has {rows:,} rows, more than the {limit:,} a sheet holds: it "
                          "continues on {more}."),
     "export.long_texts": ("长文本", "Long texts"),
-    "export.long_texts_item": ("长文本", "Long texts"),
     "export.long_texts_said": (
         "{cells} 个单元格的文本超过一个单元格可容纳的 {limit:,} 个字符：单元格中保留开头并注明"
         "截断处，完整文本见工作表 {sheet}。",

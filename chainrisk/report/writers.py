@@ -241,7 +241,7 @@ def _layout(tables: list[Table], lang: str, sheet_rows: int, cell_chars: int
     if not found:
         first.rows.pop(cuts_at)
         return [first, *sheets]
-    first.rows[cuts_at] = (words.text("export.long_texts_item", lang),
+    first.rows[cuts_at] = (long_title,
                            words.text("export.long_texts_said", lang, cells=len(found),
                                       limit=cell_chars, sheet=long_name))
     texts: list[tuple[Any, ...]] = []
