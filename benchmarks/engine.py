@@ -109,6 +109,9 @@ def run_one(store_url: str, compare: bool) -> dict[str, float | int | str]:
     out["rank_s"] = time.perf_counter() - t
     out["ranked"] = len(ranking.rows)
     out["output_lost_computed"] = sum(1 for r in ranking.rows if r.output_lost is not None)
+    losing = [r for r in ranking.rows if r.targets_lost]
+    out["target_losing"] = len(losing)
+    out["target_losing_na"] = sum(1 for r in losing if r.output_lost is None)
     if compare:
         rng = random.Random(0)
         sample = rng.sample(range(graph.n_nodes), min(SAMPLE, graph.n_nodes))
@@ -139,6 +142,7 @@ def main() -> None:
           "largest cycle part | one cascade s | rank s | peak MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     comparisons = []
+    completeness = []
     for i, firms in enumerate(args.firms):
         work = Path(tempfile.mkdtemp(prefix="chainrisk-engine-"))
         try:
@@ -159,8 +163,14 @@ def main() -> None:
                   f"{r['peak_mib']:,.0f} |", flush=True)
             if "oracle_s_est" in r:
                 comparisons.append((firms, r))
+            completeness.append((firms, r))
         finally:
             shutil.rmtree(work, ignore_errors=True)
+    print()
+    for firms, r in completeness:
+        print(f"{firms:,} firms: {r['ranked']:,} rows ranked, {r['target_losing']:,} lose a "
+              f"target, {r['target_losing_na']:,} of those with output_lost n/a; "
+              f"{r['ranked'] - r['output_lost_computed']:,} rows n/a in all")
     for firms, r in comparisons:
         print()
         print(f"On {firms:,} firms, per-node knockouts timed on random nodes and scaled to "

@@ -41,7 +41,7 @@ from chainrisk.report.writers import safe_text
 from chainrisk.schema import OnError
 from chainrisk.service import RiskService
 from chainrisk.store import default_store_url, open_store, redact_text
-from chainrisk.store.base import StoreInfo
+from chainrisk.store.base import Store, StoreInfo
 
 EXIT_INPUT = 1
 EXIT_USAGE = 2
@@ -172,11 +172,12 @@ def cmd_resolutions(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         if args.action == "export":
             rows = store.resolutions(args.source)
+            names = _stored_names(store, {kind for _, kind, _, _ in rows})
             if not args.file:
-                _write_resolutions(out, rows)
+                _write_resolutions(out, rows, names)
                 return 0
             with open(args.file, "w", encoding="utf-8-sig", newline="") as handle:
-                _write_resolutions(handle, rows)
+                _write_resolutions(handle, rows, names)
             out.write(f"wrote {len(rows)} resolution(s) to {args.file}\n")
             return 0
         if not args.file:
@@ -190,10 +191,26 @@ def cmd_resolutions(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _write_resolutions(target: TextIO, rows: list[tuple[str, str, str, str]]) -> None:
+_KIND_TABLES = {"firm": "firms", "component": "components", "region": "regions"}
+
+
+def _stored_names(store: Store, kinds: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Return (kind, id) -> (name, name_zh) of the stored nodes of ``kinds``."""
+    names = {}
+    for kind in sorted(kinds & _KIND_TABLES.keys()):
+        for row in store.iter_rows(_KIND_TABLES[kind]):
+            names[kind, row["id"]] = (row.get("name") or "", row.get("name_zh") or "")
+    return names
+
+
+def _write_resolutions(target: TextIO, rows: list[tuple[str, str, str, str]],
+                       names: dict[tuple[str, str], tuple[str, str]]) -> None:
+    """Write the resolutions with the stored names of each id beside it (for reading;
+    import reads source, kind, written and id only)."""
     writer = csv.writer(target, lineterminator="\n")
-    writer.writerow(["source", "kind", "written", "id"])
-    writer.writerows([safe_text(c) for c in row] for row in rows)
+    writer.writerow(["source", "kind", "written", "id", "name", "name_zh"])
+    writer.writerows([safe_text(c) for c in (*row, *names.get((row[1], row[3]), ("", "")))]
+                     for row in rows)
 
 
 def _read_resolutions(path: Path) -> list[tuple[str, str, str, str]]:
@@ -329,6 +346,19 @@ def _names(graph: DependencyGraph, node_id: str) -> str:
     v = graph.index[node_id]
     zh = graph.names_zh[v]
     return f"{graph.names[v]} ({zh})" if zh and zh != graph.names[v] else graph.names[v]
+
+
+def _labelled(graph: DependencyGraph, node_id: str) -> str:
+    """Return ``id (name)`` for the one-line lists, where a table has no name column."""
+    return f"{node_id} ({_names(graph, node_id)})" if node_id in graph.index else node_id
+
+
+def _name_fields(graph: DependencyGraph, node_id: str) -> dict[str, str]:
+    """Return the name and Chinese name of a node for JSON and CSV rows."""
+    v = graph.index.get(node_id)
+    if v is None:
+        return {"name": "", "name_zh": ""}
+    return {"name": graph.names[v], "name_zh": graph.names_zh[v] or ""}
 
 
 def cmd_spof(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -572,24 +602,31 @@ def cmd_concentration(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     finally:
         service.close()
     if args.format == "json":
-        out.write(json.dumps({"components": [vars(r) | {"band": r.band} for r in rows],
-                              "without_producers": list(result.without_producers)},
-                             ensure_ascii=False, indent=1) + "\n")
+        out.write(json.dumps({
+            "components": [vars(r) | _name_fields(graph, r.id) | {
+                "band": r.band,
+                "top_producer_name": _name_fields(graph, r.top_producer)["name"]}
+                for r in rows],
+            "without_producers": [{"id": i} | _name_fields(graph, i)
+                                  for i in result.without_producers]},
+            ensure_ascii=False, indent=1) + "\n")
         return 0
     if args.format == "csv":
         frame = result.to_frame()
         frame = frame[frame["id"].isin({r.id for r in rows})]
+        frame.insert(2, "name_zh", [_name_fields(graph, i)["name_zh"] for i in frame["id"]])
         frame.to_csv(out, index=False)
         return 0
     out.write(f"{'component':<36} {'HHI firm':>8} {'country':>8} {'band':<14} "
-              f"{'top country':<16} {'foreign':>7} {'>65%':>5}\n")
+              f"{'top country':<16} {'foreign':>7} {'>65%':>5}  name\n")
     for r in rows:
         country = chainview.name_by_id(graph, r.top_country, "en") or r.top_country
         out.write(f"{r.id:<36} {r.hhi_firm:8.0f} {r.hhi_country:8.0f} {r.band:<14} "
                   f"{country + f' {r.top_country_share:.0%}':<16} {r.foreign_share:7.0%} "
-                  f"{'yes' if r.region_over_65 else '':>5}\n")
+                  f"{'yes' if r.region_over_65 else '':>5}  {_names(graph, r.id)}\n")
     if result.without_producers:
-        out.write(f"no producer data: {', '.join(result.without_producers)}\n")
+        out.write("no producer data: "
+                  + ", ".join(_labelled(graph, i) for i in result.without_producers) + "\n")
     return 0
 
 
@@ -637,22 +674,29 @@ def cmd_structure(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     service = RiskService.open(args.store)
     try:
         result = service.structure()
+        graph = service.graph()
     finally:
         service.close()
     if args.format == "json":
-        out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+        data = result.to_json()
+        named = set(result.articulation_points) | set(result.betweenness)
+        named |= {i for bridge in result.bridges for i in bridge}
+        named |= set(result.dominators) | set(result.dominators.values())
+        data["names"] = {i: _name_fields(graph, i) for i in sorted(named)}
+        out.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
         return 0
     out.write("STRUCTURAL VIEW: these measures ignore which inputs are alternatives and "
               "which are all needed; use 'chainrisk spof' for the exact answer.\n")
     out.write(f"articulation points of the firm network ({len(result.articulation_points)}): "
-              + ", ".join(result.articulation_points) + "\n")
+              + ", ".join(_labelled(graph, i) for i in result.articulation_points) + "\n")
     out.write(f"bridges ({len(result.bridges)}): "
-              + ", ".join(f"{a}–{b}" for a, b in result.bridges[:50])
+              + ", ".join(f"{_labelled(graph, a)}–{_labelled(graph, b)}"
+                          for a, b in result.bridges[:50])
               + (" …" if len(result.bridges) > 50 else "") + "\n")
     top = sorted(result.betweenness.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
     sampled = " (sampled)" if result.betweenness_sampled else ""
     out.write(f"highest betweenness{sampled}: "
-              + ", ".join(f"{k} {v:.3f}" for k, v in top) + "\n")
+              + ", ".join(f"{_labelled(graph, k)} {v:.3f}" for k, v in top) + "\n")
     return 0
 
 

@@ -273,3 +273,47 @@ def test_an_ambiguous_name_lists_its_matches(tmp_path: Path) -> None:
     assert "matches 2 nodes" in err
     assert "firm:asml" in err
     assert "component:chip" in err
+
+
+def test_tables_show_names_beside_ids(loaded: str) -> None:
+    code, out, _ = run("--store", loaded, "concentration", "--chain", "ic")
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("component:euv-scanner "))
+    assert "极紫外" in line
+    code, out, _ = run("--store", loaded, "concentration", "--chain", "ic", "--format", "csv")
+    header, *lines = out.splitlines()
+    assert header.split(",")[:3] == ["id", "name", "name_zh"]
+    assert any(x.startswith("component:euv-scanner,") and "极紫外" in x for x in lines)
+    code, out, _ = run("--store", loaded, "concentration", "--chain", "ic", "--format", "json")
+    euv = next(r for r in json.loads(out)["components"] if r["id"] == "component:euv-scanner")
+    assert "极紫外" in euv["name_zh"]
+    assert euv["top_producer_name"] == "ASML"
+    code, out, _ = run("--store", loaded, "structure")
+    assert "firm:asml (ASML (阿斯麦))" in out
+    code, out, _ = run("--store", loaded, "structure", "--format", "json")
+    data = json.loads(out)
+    assert data["names"]["firm:asml"] == {"name": "ASML", "name_zh": "阿斯麦"}
+    assert set(data["articulation_points"]) <= data["names"].keys()
+
+
+def test_resolutions_export_names_the_ids_and_imports_back(tmp_path: Path, tiny: Path
+                                                           ) -> None:
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    assert run("--store", store, "load", "--quiet", str(tiny))[0] == 0
+    listing = tmp_path / "list.csv"
+    listing.write_text("供应商名称,物料,占比\nFab Works,Chip,50%\n", encoding="utf-8")
+    code, _, err = run("--store", store, "import-suppliers", "--buyer", "phoneco",
+                       "--quiet", str(listing))
+    assert code == 0, err
+    names = tmp_path / "names.csv"
+    assert run("--store", store, "resolutions", "export", str(names))[0] == 0
+    text = names.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == "source,kind,written,id,name,name_zh"
+    assert "phoneco,Phone Co.,手机公司" in text  # the buyer, with its stored names
+    # the officer maps "Fab Works" to the stored fab; the name columns are only read by people
+    fixed = text.replace(next(x for x in text.splitlines() if ",Fab Works," in x),
+                         "list.csv,firm,Fab Works,fab,whatever,随便")
+    names.write_text(fixed, encoding="utf-8-sig")
+    code, out, _ = run("--store", store, "resolutions", "import", str(names))
+    assert code == 0
+    assert out.startswith("1 resolution(s) changed")

@@ -147,3 +147,32 @@ def test_the_delivery_chain_s_vendors_are_called_distributors(tmp_path: Path) ->
     codes = sorted(w.code for w in report.warnings)
     assert codes == ["quality.distributor"] * 3
     assert not any("add one" in w.reason for w in report.warnings)
+
+
+def test_the_ranking_is_complete_and_its_spof_rows_are_the_single_points(
+    loaded: tuple[str, RiskService],
+) -> None:
+    """At the default budget every row that stops a target has its output_lost; a row
+    is marked spof exactly when it is a single point of a chain target other than
+    itself (the end product's are the hand-checked sets above; the leader firms are
+    targets too), and losing one of two alternatives never costs the whole product."""
+    name, service = loaded
+    target, spofs, not_spofs = EXPECTED[name]
+    ranking = service.rank({"pv-listed": "pv", "malaria-delivery": "malaria"}[name])
+    assert target in ranking.targets
+    result = service.spof()
+    stops = {t: set(result.spof(t)) - {t} for t in ranking.targets}
+    rows = {row.id: row for row in ranking.rows}
+    assert spofs <= {i for i, row in rows.items() if row.spof}
+    assert ranking.incomplete == 0
+    for i, row in rows.items():
+        assert row.spof == any(i in s for s in stops.values()), i
+        assert row.targets_lost == sum(1 for t, s in stops.items() if i in s or i == t), i
+        assert row.output_lost is not None, i
+        assert row.output_lost_missing == "", i
+        if i in spofs:
+            assert row.output_lost >= 1 / len(ranking.targets), i
+    for other in not_spofs & rows.keys():
+        assert target not in {t for t, s in stops.items() if other in s}, other
+    scores = [row.score for row in ranking.rows]
+    assert scores == sorted(scores, reverse=True)
