@@ -361,6 +361,11 @@ def _name_fields(graph: DependencyGraph, node_id: str) -> dict[str, str]:
     return {"name": graph.names[v], "name_zh": graph.names_zh[v] or ""}
 
 
+def _names_map(graph: DependencyGraph, ids: Any) -> dict[str, dict[str, str]]:
+    """Return {id: {name, name_zh}} of ``ids``, for the ``names`` key of JSON output."""
+    return {i: _name_fields(graph, i) for i in sorted(set(ids))}
+
+
 def cmd_spof(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Show single points of failure of chain targets or of the nodes named."""
     service = RiskService.open(args.store)
@@ -370,13 +375,17 @@ def cmd_spof(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.target:
             targets = service.resolve(args.target)
         elif args.format == "json":
-            out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+            every = result.to_json()
+            every["names"] = _names_map(graph, every["nodes"])
+            out.write(json.dumps(every, ensure_ascii=False, indent=1) + "\n")
             return 0
         else:
             targets = service.chain_targets(
                 service.chain_id(args.chain) if args.chain else None)
         if args.format == "json":
             data: dict[str, Any] = {"nodes": {t: result.spof(t) for t in sorted(targets)}}
+            data["names"] = _names_map(graph, [*data["nodes"], *(
+                x for found in data["nodes"].values() for x in found)])
             if args.explain:
                 data["paths"] = {
                     t: {x: [s.node for s in result.explain(t, x)] for x in result.spof(t)}
@@ -409,7 +418,10 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         result = service.simulate(args.disrupt)
         graph = result.graph
         if args.format == "json":
-            out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=1) + "\n")
+            data = result.to_json()
+            data["names"] = _names_map(graph, [*result.disrupted, *result.failed,
+                                               *(c.id for c in result.changes())])
+            out.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
             return 0
         changes = result.changes()
         if args.format == "csv":
@@ -646,8 +658,9 @@ def cmd_overview(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         figures |= {"spof_inside": head.spof_inside, "over_65_share": head.over_65_share}
         out.write(json.dumps({
             "chain": args.chain, "headline": figures,
-            "spofs": [{"id": s.id, "kind": s.kind, "member": s.member, "role": s.role,
-                       "targets": list(s.targets)} for s in spofs],
+            "spofs": [{"id": s.id, **_name_fields(graph, s.id), "kind": s.kind,
+                       "member": s.member, "role": s.role, "targets": list(s.targets)}
+                      for s in spofs],
         }, ensure_ascii=False, indent=1) + "\n")
         return 0
     foreign = "n/a" if head.foreign_share is None else f"{head.foreign_share:.0%}"

@@ -290,6 +290,16 @@ def test_tables_show_names_beside_ids(loaded: str) -> None:
     assert euv["top_producer_name"] == "ASML"
     code, out, _ = run("--store", loaded, "structure")
     assert "firm:asml (ASML (阿斯麦))" in out
+    code, out, _ = run("--store", loaded, "spof", "--target", "euv-scanner", "--format", "json")
+    data = json.loads(out)
+    assert data["names"]["firm:asml"]["name_zh"] == "阿斯麦"
+    assert set(data["nodes"]["component:euv-scanner"]) <= data["names"].keys()
+    code, out, _ = run("--store", loaded, "simulate", "--disrupt", "asml", "--format", "json")
+    data = json.loads(out)
+    assert data["names"]["firm:asml"]["name"] == "ASML"
+    assert set(data["failed"]) <= data["names"].keys()
+    code, out, _ = run("--store", loaded, "overview", "--chain", "ic", "--format", "json")
+    assert all(s["name"] for s in json.loads(out)["spofs"])
     code, out, _ = run("--store", loaded, "structure", "--format", "json")
     data = json.loads(out)
     assert data["names"]["firm:asml"] == {"name": "ASML", "name_zh": "阿斯麦"}

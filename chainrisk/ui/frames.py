@@ -557,12 +557,34 @@ def scenario_view(
 # ---------------------------------------------------------------------- pickers
 
 
+def also_known_as(graph: DependencyGraph, v: int, shown: str) -> str:
+    """Return `` — other names`` of node ``v`` that ``shown`` does not hold: its name in
+    the other language and its aliases, so a picker finds it by any name people type
+    (the pickers filter on the label), or '' when it has none.
+
+    >>> from chainrisk.graph import DependencyGraph
+    >>> g = DependencyGraph.from_tables({
+    ...     "regions": [{"id": "TW", "name": "Taiwan", "level": "country"}],
+    ...     "firms": [{"id": "tsmc", "name": "TSMC", "name_zh": "台湾积体电路",
+    ...                "aliases": ("台积电", "tsmc"), "region": "TW"}]})
+    >>> also_known_as(g, g.index["firm:tsmc"], "台湾积体电路 · TW")
+    ' — TSMC / 台积电'
+    """
+    folded = shown.casefold()
+    others: list[str] = []
+    for text in (graph.names[v], graph.names_zh[v] or "", *graph.aliases.get(v, ())):
+        key = text.casefold()
+        if text and key not in folded and key not in (o.casefold() for o in others):
+            others.append(text)
+    return f" — {' / '.join(others)}" if others else ""
+
+
 def options(graph: DependencyGraph, kinds: Iterable[Kind], lang: str, visible: Visible = None
             ) -> dict[str, str]:
     """Return {id: shown label} for the nodes of ``kinds``, sorted by label.
 
     Firms show their country, regions their level, so that the picker tells apart
-    names that repeat.
+    names that repeat; then the names the label does not show (:func:`also_known_as`).
     """
     wanted = {int(k) for k in kinds}
     node_kinds = graph.kinds
@@ -583,7 +605,7 @@ def options(graph: DependencyGraph, kinds: Iterable[Kind], lang: str, visible: V
                 label += codes[place]
         elif kind == Kind.REGION:
             label += f" · {graph.ids[v].split(':', 1)[1]}"
-        labels[graph.ids[v]] = label
+        labels[graph.ids[v]] = label + also_known_as(graph, v, label)
     return dict(sorted(labels.items(), key=lambda kv: (kv[1].casefold(), kv[0])))
 
 
@@ -593,5 +615,6 @@ def region_options(graph: DependencyGraph, lang: str, visible: Visible = None) -
     for level in ("country", "province"):
         chosen = [v for v, lv in graph.region_level.items() if lv == level and _shown(visible, v)]
         for v in sorted(chosen, key=lambda v: name_of(graph, v, lang).casefold()):
-            out[graph.ids[v]] = f"{name_of(graph, v, lang)} · {graph.ids[v].split(':', 1)[1]}"
+            label = f"{name_of(graph, v, lang)} · {graph.ids[v].split(':', 1)[1]}"
+            out[graph.ids[v]] = label + also_known_as(graph, v, label)
     return out

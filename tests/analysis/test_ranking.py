@@ -70,6 +70,33 @@ def test_targets_lost_and_output_lost_match_brute_force(tables: Tables) -> None:
             y = simulate(g, [row.id]).y
             expected = sum(1 - y[t] for t in targets) / len(targets)
             assert row.output_lost == pytest.approx(expected, abs=1e-9)
+    # the order is the brute-force parts scored as risk-model.md §5 says: shares as they
+    # are, HHI / 10,000, counts over the largest of the row's kind; score down, then id
+    n = max(len(targets), 1)
+    brute: dict[str, dict[str, float]] = {}
+    for row in ranking.rows:
+        lost = failed_nodes(g, {g.index[row.id]})
+        y = simulate(g, [row.id]).y
+        brute[row.id] = {
+            "targets_lost_share": sum(1 for t in targets if t in lost) / n,
+            "output_lost": sum(1 - y[t] for t in targets) / n if targets else 0.0,
+            "nodes_lost": float(sum(1 for u in lost if u in members.counted)),
+            "sole_source_links": float(row.sole_source_links),
+            "concentration": (row.concentration or 0.0) / 10_000,
+            "betweenness": row.betweenness,
+        }
+    score = dict.fromkeys(brute, 0.0)
+    for kind in {row.kind for row in ranking.rows}:
+        same = [row.id for row in ranking.rows if row.kind == kind]
+        for part, weight in DEFAULT_WEIGHTS.items():
+            top = max(brute[i][part] for i in same)
+            scale = 1.0 if part in ("targets_lost_share", "output_lost", "concentration") else top
+            for i in same:
+                score[i] += weight * brute[i][part] / scale if scale else 0.0
+    for row in ranking.rows:
+        assert row.score == pytest.approx(score[row.id], abs=1e-9), row.id
+    order = sorted(score, key=lambda i: (-round(score[i], 9), i))
+    assert [row.id for row in ranking.rows] == order
 
 
 @settings(max_examples=120, deadline=None)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chainrisk.errors import UsageError
-from chainrisk.graph import DependencyGraph
+from chainrisk.graph import DependencyGraph, Kind
 from chainrisk.ingest.load import load_bundle
 from chainrisk.service import RiskService
 from chainrisk.store.sqlite import SqliteStore
@@ -100,6 +100,24 @@ def test_names_follow_the_language(service: RiskService) -> None:
     assert frames.name_by_id(g, "firm:asml", "en") == "ASML"
     ranking = frames.ranking_frame(service, "ic", "zh")
     assert ranking.loc[ranking["id"] == "firm:asml", "name"].item() == "阿斯麦"
+
+
+def test_pickers_find_a_node_by_any_name_people_type(service: RiskService) -> None:
+    """The pickers filter on the label (Streamlit's own filter, or ours above
+    SEARCH_ABOVE options): a label carries the other language's name and the aliases."""
+    from chainrisk.ui.widgets import _matches
+
+    g = service.graph()
+    for lang in ("zh", "en"):
+        firms = frames.options(g, [Kind.FIRM], lang)
+        for typed in ("台积电", "TSMC", "台湾积体电路", "Taiwan Semiconductor"):
+            assert "firm:tsmc" in _matches(firms, typed), (lang, typed)
+        regions = frames.region_options(g, lang)
+        assert "region:JP" in _matches(regions, "日本")
+        assert "region:JP" in _matches(regions, "japan")
+    zh = frames.options(g, [Kind.FIRM], "zh")["firm:tsmc"]
+    assert zh.startswith("台湾积体电路制造股份有限公司 · TW — ")  # the shown name first
+    assert zh.count("台积电") == 1  # each name once
 
 
 def test_chain_map_reads_left_to_right(service: RiskService) -> None:
