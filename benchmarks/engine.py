@@ -23,13 +23,18 @@ import sys
 import tempfile
 import time
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chainrisk.graph import DependencyGraph
 
 SAMPLE = 200
 NX_SAMPLE = 10
 
 
-def knockout_counters(graph, nodes):  # type: ignore[no-untyped-def]
+def knockout_counters(graph: DependencyGraph, nodes: Sequence[int]) -> float:
     """Time per-node failure propagation with group counters on the compiled arrays."""
     sizes = [int(graph.member_ptr[g + 1] - graph.member_ptr[g]) for g in range(graph.n_groups)]
     owners = graph.group_owner.tolist()
@@ -51,7 +56,7 @@ def knockout_counters(graph, nodes):  # type: ignore[no-untyped-def]
     return time.perf_counter() - started
 
 
-def knockout_networkx(graph, nodes):  # type: ignore[no-untyped-def]
+def knockout_networkx(graph: DependencyGraph, nodes: Sequence[int]) -> float:
     """Time the plain per-node knockout on NetworkX: for each node x, rebuild which nodes
     still work from scratch (iterate over every node until nothing changes)."""
     import networkx as nx

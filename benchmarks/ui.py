@@ -174,8 +174,10 @@ def run_app(store: Path, roots: list[str], pure: dict[str, Any]) -> list[Row]:
         searches = [t for t in at.text_input if t.key == "explorer_node_search"]
         if searches:
             check(searches[0].set_value(root).run())
-        timed(rows, f"explorer, another capped node ({root})",
-              lambda root=root: check(at.selectbox(key="explorer_node").set_value(root).run()))
+        def pick(node: str = root) -> AppTest:
+            return check(at.selectbox(key="explorer_node").set_value(node).run())
+
+        timed(rows, f"explorer, another capped node ({root})", pick)
 
     timed(rows, "rankings page, first run",
           lambda: check(at.switch_page(str(PAGES / "rankings.py")).run()))

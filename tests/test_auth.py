@@ -7,6 +7,7 @@ seconds; ``chainrisk ui hash-password`` uses 2^17.
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import io
 import logging
 import os
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -89,10 +91,14 @@ def test_passwords_are_compared_after_nfkc_in_constant_time(
 ) -> None:
     wide = hash_password("ＡＢＣ-１２３-密码", cost=MIN_COST)  # typed with a Chinese IME
     assert verify_password("ABC-123-密码", wide)
-    calls = []
-    real = auth.hmac.compare_digest
-    monkeypatch.setattr(auth.hmac, "compare_digest",
-                        lambda a, b: calls.append(1) or real(a, b))
+    calls: list[int] = []
+    real = hmac.compare_digest
+
+    def counted(a: bytes, b: bytes) -> bool:
+        calls.append(1)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", counted)  # the module auth uses
     assert verify_password(PASSWORD, hashed)
     assert calls == [1]
 
@@ -422,7 +428,11 @@ def test_an_unknown_name_costs_as_much_as_a_known_one(
 ) -> None:
     checked: list[str] = []
     real = auth.verify_password
-    monkeypatch.setattr(auth, "verify_password", lambda pw, h: checked.append(h) or real(pw, h))
+    def counted(pw: str, h: str) -> bool:
+        checked.append(h)
+        return real(pw, h)
+
+    monkeypatch.setattr(auth, "verify_password", counted)
     with pytest.raises(SignInRefused):
         sign_in(policy, Throttle(), "nobody", "whatever")
     (decoy,) = checked
@@ -541,7 +551,7 @@ def test_a_burst_of_wrong_passwords_checks_no_more_than_the_limit(
     checked = _count_checks(monkeypatch)
     throttle = Throttle(clock=lambda: 1000.0)
     results = _burst([
-        lambda i=i: sign_in(policy, throttle, "ivy", f"wrong-{i}", _address(i % addresses))
+        partial(sign_in, policy, throttle, "ivy", f"wrong-{i}", _address(i % addresses))
         for i in range(60)
     ])
     refusals = [r for r in results if isinstance(r, SignInRefused)]
@@ -611,7 +621,7 @@ def test_in_a_shuffled_burst_the_right_password_wins_only_if_it_was_checked(
     throttle = Throttle(clock=lambda: 1000.0)
     passwords = [f"wrong-{i}" for i in range(19)] + [PASSWORD]
     random.Random(13).shuffle(passwords)
-    results = _burst([lambda i=i, pw=pw: sign_in(policy, throttle, "ivy", pw, _address(i))
+    results = _burst([partial(sign_in, policy, throttle, "ivy", pw, _address(i))
                       for i, pw in enumerate(passwords)])
     assert len(checked) <= policy.signin.max_failures
     signed_in = [r for r in results if not isinstance(r, SignInRefused)]

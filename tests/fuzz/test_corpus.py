@@ -118,7 +118,7 @@ def results(
     Returns each run's result (status, out, err, escaped traceback) and its store path.
     """
     root = tmp_path_factory.mktemp("corpus-runs")
-    jobs = []
+    jobs: list[dict[str, str | list[str]]] = []
     for path in CORPUS:
         for command in ("load", "import"):
             work = root / f"{path.name}-{command}"
@@ -144,8 +144,9 @@ def results(
     assert len(found) == len(jobs), stopped
     by_job = {}
     for job in jobs:
-        command, _, name = job["name"].partition(" ")
-        by_job[(command, name)] = {**found[job["name"]], "store_path": job["store_path"]}
+        label = str(job["name"])
+        command, _, name = label.partition(" ")
+        by_job[(command, name)] = {**found[label], "store_path": job["store_path"]}
     return by_job
 
 

@@ -319,8 +319,9 @@ def test_awkward_ids_and_names_are_kept_verbatim(
                 for ident, name in zip(AWKWARD_IDS, AWKWARD_NAMES * 2, strict=False)]
     supplies = [(a, b, "c`1", 0.25, None, None, "src", None)
                 for a, b in pairwise(AWKWARD_IDS)]
-    tables = {"regions": regions, "firms": firms, "components": components,
-              "produces": produces, "supplies": supplies}
+    tables: dict[str, list[tuple[Any, ...]]] = {
+        "regions": regions, "firms": firms, "components": components,
+        "produces": produces, "supplies": supplies}
     bundle = {"name": "awk'ward`", "note": "x'}) DETACH DELETE n //"}
     resolutions = [("src'}) //", "firm", name, ident)
                    for ident, name in zip(AWKWARD_IDS, AWKWARD_NAMES, strict=False)]
@@ -336,8 +337,8 @@ def test_awkward_ids_and_names_are_kept_verbatim(
     assert any_store.bundles() == [bundle]
     assert any_store.resolutions() == reference.resolutions() == sorted(resolutions)
     assert any_store.extra_columns("firms") == ["note"]
-    components = list(any_store.iter_rows("components"))
-    assert components[0]["chains"] == ()
+    stored = list(any_store.iter_rows("components"))
+    assert stored[0]["chains"] == ()
 
 
 def test_resolutions_upsert(any_store: Store, tiny: Path) -> None:

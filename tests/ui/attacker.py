@@ -180,14 +180,16 @@ class Stream:
                  session_id: str | None = None, origin: str | None = None) -> None:
         from websockets.exceptions import InvalidStatus
         from websockets.sync.client import connect
+        from websockets.typing import Subprotocol
 
-        protocols = ["streamlit", "none", session_id] if session_id else ["streamlit"]
+        names = ["streamlit", "none", session_id] if session_id else ["streamlit"]
+        protocols = [Subprotocol(p) for p in names]
         headers = {"Origin": origin or server.origin}
         if cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         try:
             self.ws = connect(f"ws://127.0.0.1:{server.port}/_stcore/stream",
-                              subprotocols=protocols,  # type: ignore[arg-type]
+                              subprotocols=protocols,
                               additional_headers=headers, open_timeout=30, max_size=None,
                               legacy=True)
         except InvalidStatus as e:

@@ -26,10 +26,11 @@ from streamlit.testing.v1 import AppTest
 from chainrisk.auth import hash_password
 from chainrisk.service import RiskService
 from chainrisk.store.sqlite import SqliteStore
+from chainrisk.ui import APP as ENTRY
 from chainrisk.ui import access, gate, sessions
 from chainrisk.ui.scope import visible_ids, visible_nodes
 from tests.conftest import write_bundle
-from tests.ui.conftest import ENTRY, PAGES, TIMEOUT, AppFactory, zip_folder
+from tests.ui.conftest import PAGES, TIMEOUT, AppFactory, zip_folder
 
 IVY_PASSWORD = "Ivy-sees-IC-only-4711"
 ADA_PASSWORD = "Ada-runs-the-office-0815"
@@ -339,8 +340,7 @@ def test_rankings_and_their_downloads_hold_ic_only(
     firms = next(t for n, t in texts.items() if n.endswith("firms.csv"))
     assert "firm:asml" in firms
     assert "firm:asml" in book
-    firms = firms.splitlines()
-    ranks = [int(line.split(",")[0]) for line in firms[1:]]
+    ranks = [int(line.split(",")[0]) for line in firms.splitlines()[1:]]
     assert ranks == list(range(1, len(ranks) + 1))  # renumbered: no gap betrays a hidden firm
 
 
@@ -488,11 +488,11 @@ def test_sign_out_forgets_the_session(make_app: AppFactory, policy: Path) -> Non
     _ok(at.run())
     at.button(key="account_sign_out").click()
     _ok(at.run())  # the browser is sent to /auth/logout (AppTest does not follow)
-    assert gate.SESSIONS.count() == 1
+    assert sessions.SESSIONS.count() == 1
     deadline = time.monotonic() + access.SIGN_OUT_GRACE_SECONDS + 10
-    while gate.SESSIONS.count() and time.monotonic() < deadline:
+    while sessions.SESSIONS.count() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert gate.SESSIONS.count() == 0  # ended anyway after the grace
+    assert sessions.SESSIONS.count() == 0  # ended anyway after the grace
     assert "whatif_firms" not in at.session_state
     assert at.session_state["lang"] == "en"  # the language is kept
     again = _ok(make_app(policy=policy))  # the browser back, with the ended sign-in's cookie
@@ -512,7 +512,7 @@ def test_an_edit_of_the_policy_takes_effect_at_once(make_app: AppFactory, policy
     policy.write_text(head + "[users.ex-ivy]" + tail, encoding="utf-8")  # ivy is gone
     _ok(at.run())
     assert [t.value for t in at.title] == ["Sign in"]
-    assert gate.SESSIONS.count() == 0  # the sign-in ended with the account
+    assert sessions.SESSIONS.count() == 0  # the sign-in ended with the account
 
 
 # ---------------------------------------------------------------------- client address, audit

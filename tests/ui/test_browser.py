@@ -78,8 +78,14 @@ def offline_browser(outside: list[str]) -> Iterator[tuple[Any, Any]]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname
-                      in LOOPBACK else (outside.append(r.request.url), r.abort()))
+        def _only_loopback(route: Any) -> None:
+            if urlsplit(route.request.url).hostname in LOOPBACK:
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", _only_loopback)
         try:
             yield context, context.new_page()
         finally:

@@ -41,7 +41,7 @@ GOOD_LIST = EXAMPLES / "huawei-2026-suppliers.xlsx"
 # The problems table shows the cell and the column as the uploaded file writes them.
 AS_WRITTEN = ("column", "value", "file")
 
-BAD_BUNDLE = {
+BAD_BUNDLE: dict[str, str | bytes | None] = {
     "firms.csv": ("id,name,name_zh,aliases,uscc,region,chain_leader,colour\n"
                   "asml,ASML,阿斯麦,,,NL,false,blue\n"
                   "fab,Fab Co.,晶圆厂,,,XX-NOWHERE,false,\n"
@@ -72,6 +72,8 @@ def _names_of(store: Path) -> set[str]:
 def _tiny_names() -> set[str]:
     names: set[str] = set()
     for text in (*TINY.values(), *BAD_BUNDLE.values()):
+        if not isinstance(text, str):
+            continue
         for row in csv.DictReader(io.StringIO(text)):
             names |= {row.get("name") or "", row.get("id") or ""}
     return names | {"tiny"}

@@ -46,7 +46,7 @@ WIDTHS = {"small": 75.0, "medium": 200.0, "large": 400.0}
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_column_header_fits_its_column(make_app: AppFactory, lang: str) -> None:
     at = make_app(lang=lang)
-    too_narrow = []
+    too_narrow: list[tuple[object, ...]] = []
     for chain in ("ic", "5g"):
         at.selectbox(key="chain").set_value(chain).run()
         for page in PAGES:

@@ -15,6 +15,7 @@ import io
 import random
 import struct
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -97,7 +98,7 @@ def _cell(ref: str, value: object, style: int = 0) -> str:
     return f'<c r="{ref}"{s}><v>{value}</v></c>'
 
 
-def sheet(rows: list[tuple[int, list[tuple[str, object]]]], *, dimension: str = "",
+def sheet(rows: Sequence[tuple[int, Sequence[tuple[str, object]]]], *, dimension: str = "",
           merges: str = "", before_data: str = "") -> str:
     """Return sheet XML: rows as (row number, [(column letters, value)])."""
     body = "".join(
@@ -109,8 +110,9 @@ def sheet(rows: list[tuple[int, list[tuple[str, object]]]], *, dimension: str = 
             f"{merges}</worksheet>")
 
 
-HEADER = [("A", "供应商名称"), ("B", "采购物料"), ("C", "采购占比")]
-GOOD_ROWS = [(1, HEADER), (2, [("A", "ASML"), ("B", "EUV scanner"), ("C", 0.6)])]
+HEADER: list[tuple[str, object]] = [("A", "供应商名称"), ("B", "采购物料"), ("C", "采购占比")]
+GOOD_ROWS: list[tuple[int, Sequence[tuple[str, object]]]] = [
+    (1, HEADER), (2, [("A", "ASML"), ("B", "EUV scanner"), ("C", 0.6)])]
 
 
 def _corpus() -> dict[str, bytes]:
