@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Collection
 
 from chainrisk.graph import DependencyGraph
 
@@ -68,3 +69,55 @@ def capacity(graph: DependencyGraph, disrupted: set[int], rounds: int = 200_000)
         if change < 1e-15:
             break
     return y
+
+
+def restricted_failed(graph: DependencyGraph, keep_member: Callable[[int], bool],
+                      keep_supplier: Callable[[int], bool],
+                      filled: Collection[int] = ()) -> tuple[set[int], set[int]]:
+    """Return (failed nodes, cut links) of the restricted graph of chain-chief.md §C,
+    built literally: every producer group keeps its kept members, every purchase of a
+    component keeps its kept suppliers plus a copy of every kept producer of it; filled
+    components work whatever, and so does every purchase of them. Plain iteration from
+    "everything works" until nothing changes (the greatest fixpoint)."""
+    from chainrisk.graph import GroupKind
+
+    kinds = graph.group_kind.tolist()
+    refs = graph.group_ref.tolist()
+    kept_producers: dict[int, set[int]] = {}
+    for g in range(graph.n_groups):
+        if kinds[g] == GroupKind.PRODUCERS:
+            owner = int(graph.group_owner[g])
+            kept_producers[owner] = {int(m) for m in graph.group_members(g) if keep_member(int(m))}
+    groups: dict[int, list[set[int]]] = {}
+    cut: set[int] = set()
+    for v in range(graph.n_nodes):
+        mine: list[set[int]] = []
+        for g in graph.groups(v):
+            members = {int(m) for m in graph.group_members(g)}
+            if kinds[g] == GroupKind.PRODUCERS:
+                kept = kept_producers[v]
+                if not kept:
+                    cut.add(v)
+                if v in filled:
+                    continue
+                mine.append(kept)
+            elif kinds[g] == GroupKind.BUYS:
+                c = refs[g]
+                kept = {s for s in members if keep_supplier(s)} | kept_producers.get(c, set())
+                if not kept:
+                    cut.add(c)
+                if c in filled:
+                    continue
+                mine.append(kept)
+            else:
+                mine.append(members)
+        groups[v] = [] if v in filled else mine
+    working = set(range(graph.n_nodes))
+    changed = True
+    while changed:
+        changed = False
+        for v in list(working):
+            if any(not (grp & working) for grp in groups[v]):
+                working.discard(v)
+                changed = True
+    return set(range(graph.n_nodes)) - working, cut
