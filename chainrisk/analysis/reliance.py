@@ -34,7 +34,7 @@ and as cheap as the part of the chain below ``c``.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -110,6 +110,31 @@ class Keep:
         if self.controllers is not None:
             return self.controllers.get(firm) == self.country
         return graph.firm_region.get(firm) in self.regions
+
+
+def controllers(graph: DependencyGraph) -> dict[int, int]:
+    """Return every firm's controlling country: its ``controller`` when the data gives
+    one, else the country of its HQ (firms whose HQ has no country are left out)."""
+    given: Mapping[int, int] = getattr(graph, "firm_controller", {})
+    out = {}
+    for firm, region in graph.firm_region.items():
+        country = given.get(firm)
+        if country is None:
+            country = graph.country_of(region)
+        if country is not None:
+            out[firm] = country
+    return out
+
+
+def scope_keeps(graph: DependencyGraph, scope: int) -> tuple[Keep, Keep]:
+    """Return the two restrictions of a scope: by location (the scope region and its
+    descendants) and by control (firms controlled from the scope's country)."""
+    regions = scope_regions(graph, scope)
+    country = graph.country_of(scope)
+    located = Keep(scope=scope, regions=regions)
+    controlled = Keep(scope=scope, regions=regions, country=country,
+                      controllers=controllers(graph))
+    return located, controlled
 
 
 @dataclass(eq=False)
