@@ -240,16 +240,17 @@ def _restrict(graph: DependencyGraph, keep: Keep) -> _Restricted:
 
 def _greatest_fixpoint(r: _Restricted, universe: Collection[int] | None,
                        fixed_failed: Collection[int], forced: Collection[int],
-                       dl: Deadline) -> set[int]:
+                       dl: Deadline) -> dict[int, None]:
     """Return the nodes of ``universe`` (None: every node) that fail in the greatest
-    fixpoint, the nodes outside it held as they are: ``fixed_failed`` failed, every other
-    one working; ``forced`` nodes work whatever their groups."""
+    fixpoint, in the order they failed, the nodes outside it held as they are:
+    ``fixed_failed`` failed, every other one working; ``forced`` nodes work whatever
+    their groups."""
     gp, mp, mem, owner = r.group_ptr, r.member_ptr, r.members, r.group_owner
     dptr, dgroups = r.dependent_ptr, r.dependent_groups
     nodes: Iterable[int] = range(r.n_nodes) if universe is None else universe
     inside = None if universe is None else set(universe)
     alive: dict[int, int] = {}
-    failed: set[int] = set()
+    failed: dict[int, None] = {}
     queue: deque[int] = deque()
     work = 0
     for v in nodes:
@@ -267,7 +268,7 @@ def _greatest_fixpoint(r: _Restricted, universe: Collection[int] | None,
             work += mp[g + 1] - mp[g] + 1
             alive[g] = count
             if count == 0 and v not in failed:
-                failed.add(v)
+                failed[v] = None
                 queue.append(v)
         if work >= CHECK_EVERY:
             dl.check()
@@ -281,7 +282,7 @@ def _greatest_fixpoint(r: _Restricted, universe: Collection[int] | None,
             alive[g] -= 1
             v = owner[g]
             if alive[g] == 0 and v not in failed:
-                failed.add(v)
+                failed[v] = None
                 queue.append(v)
         work += dptr[u + 1] - dptr[u] + 1
         if work >= CHECK_EVERY:
@@ -297,6 +298,7 @@ class Reliance:
     graph: DependencyGraph
     keep: Keep
     failed: frozenset[int]  # nodes of the restricted graph that fail (local supplies too)
+    order: tuple[int, ...]  # the same, in the order they failed
     cut: tuple[int, ...]  # cut links (components), sorted by id
     targets: tuple[int, ...]  # the chain targets asked about
     _restricted: _Restricted = field(repr=False)
@@ -331,11 +333,15 @@ class Reliance:
             for g in range(gp[v], gp[v + 1]):
                 if any(mem[i] not in self.failed for i in range(mp[g], mp[g + 1])):
                     continue  # a working member: this group does not fail v
-                # a local supply's emptied group starts a path from its component only:
-                # a purchase with suppliers kept was not emptied (its suppliers failed)
-                if r.emptied[g] and not (v in r.local_of
-                                         and r.group_kind[came[v][1]] == GroupKind.BUYS):
+                # a path starts at a firm whose purchase was emptied, or at a component
+                # whose producers were all dropped (its local supply's group is empty):
+                # reaching a local supply from a purchase with suppliers kept is no
+                # start, that purchase was not emptied (its suppliers failed)
+                if r.emptied[g] and v not in r.local_of:
                     starts.setdefault(r.group_ref[g], v)
+                elif r.group_kind[g] == GroupKind.PRODUCERS and v not in r.local_of \
+                        and r.emptied[gp[r.local[v]]]:
+                    starts.setdefault(v, v)
                 for i in range(mp[g], mp[g + 1]):
                     m = mem[i]
                     if m not in came:
@@ -394,16 +400,85 @@ class Reliance:
         return {v for v in universe if v not in still and v < r.n_real}
 
     @cached_property
+    def revived_by(self) -> dict[int, frozenset[int]]:
+        """Return, for every failed node, the cut links whose filling alone revives it.
+
+        One pass for all links instead of one fixpoint per link: ``Sup(v)`` = {v} if v
+        is a cut link (its local supply: its component) ∪ ⋂ over v's failed groups of
+        ⋃ over their members of ``Sup(m)``; a group with a working member does not
+        constrain. It is the greatest fixpoint of a set system (one boolean fixpoint
+        per link, run together), so nodes are first taken in the order they failed —
+        every group that failed a node failed before it, so its members are known — a
+        member not known yet counts as anything, and a node whose member's set shrinks
+        later is taken again. Sets only shrink, and they are small: filling one link
+        alone rarely revives a node that needs two.
+        """
+        r = self._restricted
+        gp, mp, mem, owner = r.group_ptr, r.member_ptr, r.members, r.group_owner
+        dptr, dgroups = r.dependent_ptr, r.dependent_groups
+        failed, cut = self.failed, set(self.cut)
+        sup: dict[int, frozenset[int]] = {}
+        dl = self._deadline
+        work = 0
+
+        def compute(v: int) -> frozenset[int]:
+            nonlocal work
+            base = set()
+            if v in cut:
+                base.add(v)
+            link = r.local_of.get(v)
+            if link is not None and link in cut:
+                base.add(link)
+            acc: set[int] | None = None
+            for g in range(gp[v], gp[v + 1]):
+                lo, hi = mp[g], mp[g + 1]
+                work += hi - lo + 1
+                union: set[int] = set()
+                for i in range(lo, hi):
+                    m = mem[i]
+                    if m not in failed:
+                        break  # a working member: the group does not constrain v
+                    known = sup.get(m)
+                    if known is None:
+                        break  # not known yet: anything, for now
+                    union |= known
+                else:
+                    acc = union if acc is None else acc & union
+                    if not acc:
+                        break
+            return frozenset(base | (acc or set()))
+
+        queue: deque[int] = deque()
+        for v in self.order:
+            sup[v] = compute(v)
+            queue.append(v)
+            if work >= CHECK_EVERY:
+                dl.check()
+                work = 0
+        while queue:
+            u = queue.popleft()
+            for i in range(dptr[u], dptr[u + 1]):
+                w = owner[dgroups[i]]
+                if w in sup:
+                    new = compute(w)
+                    if new != sup[w]:
+                        sup[w] = new
+                        queue.append(w)
+            if work >= CHECK_EVERY:
+                dl.check()
+                work = 0
+        return sup
+
+    @cached_property
     def fill_gain(self) -> dict[int, tuple[int, ...]]:
         """Return, for every cut link, the targets that become makeable when it alone
         is filled (sorted by id)."""
         ids = self.graph.ids
-        wanted = [t for t in self.targets if t in self.failed]
-        out = {}
-        for c in self.cut:
-            back = self.revived([c])
-            out[c] = tuple(sorted((t for t in wanted if t in back), key=ids.__getitem__))
-        return out
+        out: dict[int, list[int]] = {c: [] for c in self.cut}
+        for t in self.targets:
+            for c in self.revived_by.get(t, ()):
+                out[c].append(t)
+        return {c: tuple(sorted(ts, key=ids.__getitem__)) for c, ts in out.items()}
 
     def fill_plan(self, target: int) -> tuple[int, ...]:
         """Return an irredundant set of cut links whose filling makes ``target``
@@ -468,5 +543,6 @@ def reliance(graph: DependencyGraph, keep: Keep, targets: Iterable[int], *,
     ids = graph.ids
     cut = sorted({r.group_ref[g] for g in range(len(r.group_owner)) if r.emptied[g]},
                  key=ids.__getitem__)
-    return Reliance(graph=graph, keep=keep, failed=frozenset(failed), cut=tuple(cut),
+    return Reliance(graph=graph, keep=keep, failed=frozenset(failed), order=tuple(failed),
+                    cut=tuple(cut),
                     targets=tuple(dict.fromkeys(targets)), _restricted=r, _deadline=dl)

@@ -169,3 +169,30 @@ def test_two_firms_that_buy_from_each_other_revive_together() -> None:
     assert path[-1] == "component:end"
     # scope China: the same, Guangdong is all of China's production here
     assert reliance(g, _keep(g, i["region:CN"]), ()).cut == (i["component:w"],)
+
+
+def test_a_cut_reached_first_through_a_purchase_still_blocks() -> None:
+    """c3's producers are all outside; f4 buys c3 from f2 (inside, failed). Walking back
+    from c1 reaches c3's local supply through f4's purchase first, and through c3's own
+    producer group later: c3 blocks c1 all the same (found by the random test once)."""
+    g = DependencyGraph.from_tables({
+        "regions": [{"id": "C0", "level": "country"}, {"id": "C1", "level": "country"}],
+        "firms": [{"id": f, "region": "C0"} for f in ("f0", "f2", "f4")]
+        + [{"id": "f5", "region": "C1"}],
+        "components": [{"id": c} for c in ("c0", "c1", "c2", "c3")],
+        "produces": [{"firm": "f2", "component": "c3", "site_region": "C1"},
+                     {"firm": "f4", "component": "c0"}, {"firm": "f4", "component": "c1"}],
+        "requires": [{"product": "c0", "input": "c3"}, {"product": "c1", "input": "c0"}],
+        "supplies": [{"supplier": "f0", "buyer": "f2", "component": "c0"},
+                     {"supplier": "f5", "buyer": "f2", "component": "c2"},
+                     {"supplier": "f2", "buyer": "f4", "component": "c3"}],
+    })
+    i = g.index
+    keep = _keep(g, i["region:C0"])
+    result = reliance(g, keep, [i["component:c1"]])
+    assert result.blocking == {i["component:c1"]: (i["component:c2"], i["component:c3"])}
+    assert i["component:c1"] not in _oracle(g, keep, frozenset(result.blocking[
+        i["component:c1"]]))[0]
+    # filling c3 alone is enough: f4 then gets c3 whatever becomes of f2
+    assert result.fill_gain == {i["component:c2"]: (), i["component:c3"]: (i["component:c1"],)}
+    assert result.fill_plan(i["component:c1"]) == (i["component:c3"],)
