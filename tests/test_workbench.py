@@ -44,8 +44,9 @@ def test_china_lacks_what_public_analyses_say_it_lacks(service: RiskService) -> 
     # EDA and ArF resist: a domestic maker with a sliver of the market
     for weak in ("component:eda-software", "component:arf-photoresist"):
         assert rows[weak].link_class == "weak", weak
-        assert rows[weak].local_share is not None
-        assert 0 < rows[weak].local_share < 0.1
+        share = rows[weak].local_share
+        assert share is not None
+        assert 0 < share < 0.1
     gaps = [g.ids[x.component] for x in wb.gap_rows(w)]
     assert gaps[0] == "component:duv-immersion-scanner"  # fills the most targets
     assert {"component:euv-scanner", "component:eda-software"} <= set(gaps)
