@@ -116,11 +116,14 @@ def controllers(graph: DependencyGraph) -> dict[int, int]:
     """Return every firm's controlling country: its ``controller`` when the data gives
     one, else the country of its HQ (firms whose HQ has no country are left out)."""
     given: Mapping[int, int] = getattr(graph, "firm_controller", {})
+    country_of: dict[int, int | None] = {}  # a few hundred regions, 100,000s of firms
     out = {}
     for firm, region in graph.firm_region.items():
         country = given.get(firm)
         if country is None:
-            country = graph.country_of(region)
+            if region not in country_of:
+                country_of[region] = graph.country_of(region)
+            country = country_of[region]
         if country is not None:
             out[firm] = country
     return out
