@@ -154,6 +154,9 @@ class DependencyGraph:
     share_given: FloatArray = field(default_factory=lambda: np.zeros(0))
     stage: Mapping[int, str] = field(default_factory=dict)
     aliases: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # firm -> the country it is controlled from, where firms.csv names one (a region
+    # below a country stands for its country); the others: their HQ's country
+    firm_controller: Mapping[int, int] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ names
 
@@ -512,11 +515,14 @@ class _Builder:
             if rg.get("parent"):
                 region_parent_id[v] = rg["parent"]
         firm_region: dict[int, int] = {}
+        controller_id: dict[int, str] = {}  # firm -> the region its row names
         leader_flag: list[int] = []
         for fr in self.rows("firms"):
             v = self.node(Kind.FIRM, fr["id"], fr.get("name") or fr["id"], fr.get("name_zh"),
                           fr.get("aliases"))
             firm_region[v] = self.index["region:" + fr["region"]]
+            if fr.get("controller"):
+                controller_id[v] = fr["controller"]
             if fr.get("chain_leader"):
                 leader_flag.append(v)
         stage: dict[int, str] = {}
@@ -612,6 +618,13 @@ class _Builder:
                                     tuple(sorted(leaders)))
         graph = self.finish(region_parent, region_level, firm_region, site_of, chains, stage)
         object.__setattr__(graph, "component_chain_ids", component_chains)
+        controller: dict[int, int] = {}
+        for v, ident in controller_id.items():  # the rows are read once: kept above
+            named = index.get(f"region:{ident}")
+            country = graph.country_of(named) if named is not None else None
+            if country is not None:
+                controller[v] = country
+        object.__setattr__(graph, "firm_controller", controller)
         return graph
 
     def finish(

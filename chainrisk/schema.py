@@ -46,6 +46,7 @@ class RelType(StrEnum):
 
     PART_OF = "PART_OF"  # (Region)-[:PART_OF]->(Region parent)
     LOCATED_IN = "LOCATED_IN"  # (Firm)-[:LOCATED_IN]->(Region HQ)
+    CONTROLLED_FROM = "CONTROLLED_FROM"  # (Firm)-[:CONTROLLED_FROM]->(Region controller)
     IN_CHAIN = "IN_CHAIN"  # (Component)-[:IN_CHAIN]->(Chain)
     LEADS = "LEADS"  # (Firm)-[:LEADS]->(Chain)
     REQUIRES = "REQUIRES"  # (Component product)-[:REQUIRES]->(Component input)
@@ -175,6 +176,9 @@ FIRMS = Table(
         Column("listed", C.BOOL),
         Column("employees", C.INTEGER),
         Column("revenue_musd", C.NUMBER),
+        # the country of the firm's ultimate controlling owner (chain-chief.md §A);
+        # empty: the country of its HQ
+        Column("controller", C.ID, ref="regions"),
     ),
     key=("id",),
     file_required=True,
@@ -307,6 +311,7 @@ class Reference:
 REFERENCES: tuple[Reference, ...] = (
     Reference("regions", "parent", RelType.PART_OF),
     Reference("firms", "region", RelType.LOCATED_IN),
+    Reference("firms", "controller", RelType.CONTROLLED_FROM),
     Reference("components", "chains", RelType.IN_CHAIN),
     Reference("chains", "leader_firms", RelType.LEADS, incoming=True),
 )

@@ -34,7 +34,7 @@ and as cheap as the part of the chain below ``c``.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -115,7 +115,7 @@ class Keep:
 def controllers(graph: DependencyGraph) -> dict[int, int]:
     """Return every firm's controlling country: its ``controller`` when the data gives
     one, else the country of its HQ (firms whose HQ has no country are left out)."""
-    given: Mapping[int, int] = getattr(graph, "firm_controller", {})
+    given = graph.firm_controller
     country_of: dict[int, int | None] = {}  # a few hundred regions, 100,000s of firms
     out = {}
     for firm, region in graph.firm_region.items():

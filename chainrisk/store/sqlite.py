@@ -42,7 +42,7 @@ from chainrisk.store.base import (
     merge_values,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Seconds a load waits for another process's load to finish before giving up.
 BUSY_TIMEOUT = 30.0
 # Rows written per executemany while loading.
@@ -101,12 +101,19 @@ _RESOLUTIONS_DDL = (
     "PRIMARY KEY (source, kind, written))"
 )
 # Upgrades from each older schema version to the next.
-# Version 3 gave regions and components an aliases column; what earlier loads kept as
-# an extra column of that name moves into it (see _move_aliases).
+# Version 3 gave regions and components an aliases column, version 4 firms a controller
+# column; what earlier loads kept as an extra column of that name moves into it (see
+# _move_extra).
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (_RESOLUTIONS_DDL,),
     2: ("ALTER TABLE regions ADD COLUMN aliases TEXT",
         "ALTER TABLE components ADD COLUMN aliases TEXT"),
+    3: ("ALTER TABLE firms ADD COLUMN controller TEXT",),
+}
+# the extra columns each upgrade turns into columns: version -> (table, column)
+_MOVED_EXTRAS: dict[int, tuple[tuple[str, str], ...]] = {
+    2: (("regions", "aliases"), ("components", "aliases")),
+    3: (("firms", "controller"),),
 }
 
 _META_DDL = (
@@ -206,9 +213,8 @@ class SqliteStore:
                         for ddl in _MIGRATIONS[version]:
                             if not self._adds_a_column_it_has(ddl):
                                 self.conn.execute(ddl)
-                        if version == 2:
-                            for table in ("regions", "components"):
-                                self._move_aliases(table)
+                        for table, column in _MOVED_EXTRAS.get(version, ()):
+                            self._move_extra(table, column)
                         version += 1
                     self.conn.execute(
                         "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
@@ -251,20 +257,25 @@ class SqliteStore:
         have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({words[2]})")}
         return words[5] in have
 
-    def _move_aliases(self, table: str) -> None:
-        """Move an ``aliases`` extra column of ``table`` into its new aliases column,
-        in the stored form of a list (parts stripped, empty ones dropped)."""
+    def _move_extra(self, table: str, column: str) -> None:
+        """Move an extra column of ``table`` into its new column of that name, in the
+        column's stored form (a list: parts stripped, empty ones dropped; an id: the
+        text stripped)."""
+        kind = TABLES[table].column(column).kind
         moved = []
         for key, extra in self.conn.execute(
                 f"SELECT id, extra FROM {table} WHERE extra IS NOT NULL "
-                "AND json_type(extra, '$.aliases') IS NOT NULL"):
+                f"AND json_type(extra, '$.{column}') IS NOT NULL"):
             data = json.loads(extra)
-            value = data.pop("aliases")
-            items = value if isinstance(value, list) else str(value).split(";")
-            parts = [str(a).strip() for a in items if str(a).strip()]
-            moved.append((";".join(parts) or None,
-                          json.dumps(data, ensure_ascii=False) if data else None, key))
-        self.conn.executemany(f"UPDATE {table} SET aliases = ?, extra = ? WHERE id = ?", moved)
+            value = data.pop(column)
+            if kind == ColumnKind.TEXT_LIST:
+                items = value if isinstance(value, list) else str(value).split(";")
+                stored = ";".join(p for a in items if (p := str(a).strip())) or None
+            else:
+                stored = str(value).strip() or None
+            moved.append((stored, json.dumps(data, ensure_ascii=False) if data else None, key))
+        self.conn.executemany(
+            f"UPDATE {table} SET {_q(column)} = ?, extra = ? WHERE id = ?", moved)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.conn, self.path, self.timeout)

@@ -6,7 +6,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrisk.analysis.reliance import Keep, Reliance, member_location, reliance, scope_regions
+from chainrisk.analysis.reliance import (
+    Keep,
+    Reliance,
+    member_firm,
+    member_location,
+    reliance,
+    scope_keeps,
+    scope_regions,
+)
 from chainrisk.graph import DependencyGraph, GroupKind
 from tests.analysis.oracle import failed_nodes, restricted_failed
 from tests.analysis.strategies import Tables, bundles
@@ -196,3 +204,37 @@ def test_a_cut_reached_first_through_a_purchase_still_blocks() -> None:
     # filling c3 alone is enough: f4 then gets c3 whatever becomes of f2
     assert result.fill_gain == {i["component:c2"]: (), i["component:c3"]: (i["component:c1"],)}
     assert result.fill_plan(i["component:c1"]) == (i["component:c3"],)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bundles(), st.data())
+def test_the_control_variant_matches_the_literal_reference(tables: Tables,
+                                                           data: st.DataObject) -> None:
+    """Firms controlled from a country other than their HQ's (a Korean-owned fab in
+    Xi'an): members are kept by control, and location does not matter."""
+    countries = [r["id"] for r in tables["regions"] if r["level"] == "country"]
+    for firm in tables["firms"]:
+        firm["controller"] = data.draw(st.one_of(st.none(), st.sampled_from(countries)))
+    g = DependencyGraph.from_tables(tables)
+    scope = data.draw(st.sampled_from(_scopes(g)))
+    _, keep = scope_keeps(g, scope)
+    assert keep.country == g.country_of(scope)
+    real = list(g.real_nodes())
+    result = reliance(g, keep, real)
+
+    def controlled(firm: int) -> bool:
+        return keep.controllers is not None and keep.controllers.get(firm) == keep.country
+
+    failed, cut = restricted_failed(g, lambda m: controlled(member_firm(g, m)), controlled)
+    assert {v for v in real if not result.makeable(v)} == failed & set(real)
+    assert set(result.cut) == cut
+    for c in result.cut:
+        back = restricted_failed(g, lambda m: controlled(member_firm(g, m)), controlled,
+                                 frozenset({c}))[0]
+        assert set(result.fill_gain[c]) == {t for t in real if t in failed and t not in back}
+    for firm in tables["firms"]:  # the data's controller, else the HQ's country
+        v = g.index["firm:" + firm["id"]]
+        hq = g.country_of(g.firm_region[v])
+        expected = g.index[f"region:{firm['controller']}"] if firm["controller"] else hq
+        assert keep.controllers is not None
+        assert keep.controllers.get(v) == expected

@@ -315,7 +315,7 @@ def rename_fab(store: Store, name: str) -> None:
     """Load one changed firm row (in another store object: another connection)."""
     store.load(
         source_of({"firms": [("fab", name, None, None, None, "CN-GD-SZ", 0, None, None, None,
-                              None)]}),
+                              None, None)]}),
         bundle={"name": "tiny", "version": "1"}, source="s", checksum="c",
     )
 
@@ -409,7 +409,7 @@ class LandingStore(SqliteStore):
                     "regions": [("CN-GD-SZ", f"Shenzhen {self.landed}", None, "city",
                                  "CN-GD", None, None)],
                     "firms": [("fab", f"Fab {self.landed}", None, None, None, "CN-GD-SZ", 0,
-                               None, None, None, None)],
+                               None, None, None, None, None)],
                 }),
                 bundle={"name": "tiny", "version": "1"}, source="s", checksum="c",
             )

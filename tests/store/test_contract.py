@@ -125,6 +125,7 @@ def test_tiny_bundle_reads_back_as_the_embedded_store_gives_it(
         "listed": None,
         "employees": None,
         "revenue_musd": None,
+        "controller": None,
     }
     assert [r["id"] for r in any_store.iter_rows("regions")] == ["CN", "CN-GD", "CN-GD-SZ", "NL"]
     assert list(any_store.iter_rows("supplies")) == [
@@ -214,8 +215,9 @@ def test_failing_row_source_rolls_back_everything(any_store: Store, tiny: Path) 
     load_bundle(any_store, tiny)
     before = snapshot(any_store)
     regions = [(f"R{i}", f"Region {i}", None, "country", None, None, None) for i in range(7)]
-    firms = [("asml", "ASML renamed", None, None, None, "R1", 0, None, None, None, None)] + [
-        (f"f{i}", f"Firm {i}", None, None, None, "R1", 0, None, None, None, None)
+    firms = [("asml", "ASML renamed", None, None, None, "R1", 0, None, None, None, None,
+              None)] + [
+        (f"f{i}", f"Firm {i}", None, None, None, "R1", 0, None, None, None, None, None)
         for i in range(5)
     ]
 
@@ -310,7 +312,7 @@ def test_awkward_ids_and_names_are_kept_verbatim(
 ) -> None:
     regions = [("R", "R", None, "country", None, None, None)]
     firms = [
-        (ident, name, name, f"{name};alias", None, "R", 1, None, 7, 1.5,
+        (ident, name, name, f"{name};alias", None, "R", 1, None, 7, 1.5, None,
          json.dumps({"note": name}, ensure_ascii=False))
         for ident, name in zip(AWKWARD_IDS, AWKWARD_NAMES * 2, strict=False)
     ]
@@ -470,3 +472,26 @@ def test_open_store_reads_credentials_from_the_environment(
     store = open_store(uri)
     assert store.url == uri
     store.close()
+
+
+def test_a_controller_reads_back_and_compiles_to_its_country(
+    any_store: Store, tmp_path: Path
+) -> None:
+    from chainrisk.service import RiskService
+    from tests.conftest import TINY, write_bundle
+
+    firms = TINY["firms.csv"].replace("chain_leader\n", "chain_leader,controller\n")
+    firms = firms.replace("phoneco,Phone Co.,手机公司,,,CN-GD-SZ,true\n",
+                          "phoneco,Phone Co.,手机公司,,,CN-GD-SZ,true,NL\n")
+    firms = firms.replace("fab,Fab Co.,晶圆厂,Fab;晶圆,91350100M000100Y43,CN-GD-SZ,false\n",
+                          "fab,Fab Co.,晶圆厂,Fab;晶圆,91350100M000100Y43,CN-GD-SZ,false,"
+                          "CN-GD\n")
+    load_bundle(any_store, write_bundle(tmp_path / "b", {"firms.csv": firms}))
+    rows = {r["id"]: r for r in any_store.iter_rows("firms")}
+    assert rows["phoneco"]["controller"] == "NL"
+    assert rows["asml"]["controller"] is None
+    g = RiskService(any_store).graph()
+    i = g.index
+    # a Dutch-controlled firm in Shenzhen; a province given stands for its country
+    assert g.firm_controller == {i["firm:phoneco"]: i["region:NL"],
+                                 i["firm:fab"]: i["region:CN"]}

@@ -197,7 +197,7 @@ def test_a_merged_store_dumps_and_reloads_the_same(
     for name in sorted(p.name for p in (tmp_path / "one").iterdir()):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
     text = (tmp_path / "one" / "firms.csv").read_text(encoding="utf-8")
-    assert "fab,Fab Co.,晶圆厂,Fab;晶圆,,CN-GD-SZ,false,,,,x" in text
+    assert "fab,Fab Co.,晶圆厂,Fab;晶圆,,CN-GD-SZ,false,,,,,x" in text
     assert "CN,China,中国,country," in (tmp_path / "one" / "regions.csv").read_text("utf-8")
 
 

@@ -152,7 +152,7 @@ NASTY = ["x'}) DETACH DELETE n //", "a`b", "{x}", "$p", "\"q\"", "c:d", "中芯�
 def nasty_rows() -> dict[str, list[tuple[Any, ...]]]:
     return {
         "regions": [("R" + s, s, None, "country", None, None, None) for s in NASTY],
-        "firms": [(s, s, s, f"{s};b", None, "R" + s, 1, None, 3, 2.0, json.dumps({"note": s}))
+        "firms": [(s, s, s, f"{s};b", None, "R" + s, 1, None, 3, 2.0, None, json.dumps({"note": s}))
                   for s in NASTY],
         "components": [("c" + s, s, None, "", None, None, None, None, None) for s in NASTY],
         "supplies": [(NASTY[0], NASTY[1], "c" + NASTY[2], 0.5, None, None, NASTY[3], None)],
@@ -198,9 +198,9 @@ def test_rows_go_as_lists_in_column_order() -> None:
                             checksum="c")
     firms = next(p for _, q, p in driver.sent if q == cypher.UPSERT["firms"])
     assert firms["columns"] == ["name", "name_zh", "aliases", "uscc", "region", "chain_leader",
-                                "listed", "employees", "revenue_musd"]
+                                "listed", "employees", "revenue_musd", "controller"]
     assert firms["rows"][0] == [
-        [NASTY[0], NASTY[0], [NASTY[0], "b"], None, "R" + NASTY[0], True, None, 3, 2.0],
+        [NASTY[0], NASTY[0], [NASTY[0], "b"], None, "R" + NASTY[0], True, None, 3, 2.0, None],
         ["note"], [NASTY[0]], NASTY[0],
     ]
     supplies = next(p for _, q, p in driver.sent if q == cypher.UPSERT["supplies"])
@@ -518,9 +518,9 @@ def test_failed_loads_leave_the_graph_untouched(
             for i in range(5):
                 yield (f"R{i}", "n", None, "country", None, None, None)
         if table == "firms":
-            yield ("asml", "renamed", None, None, None, "R1", 0, None, None, None, None)
-            yield ("new", "new", None, None, None, "R1", 0, None, None, None, None)
-            yield ("new2", "new", None, None, None, "R2", 0, None, None, None, None)
+            yield ("asml", "renamed", None, None, None, "R1", 0, None, None, None, None, None)
+            yield ("new", "new", None, None, None, "R1", 0, None, None, None, None, None)
+            yield ("new2", "new", None, None, None, "R2", 0, None, None, None, None, None)
             raise OSError("disk gone")
 
     with pytest.raises(OSError, match="disk gone"):
@@ -540,7 +540,7 @@ def test_failed_loads_leave_the_graph_untouched(
     refused = source_of({
         "regions": [(f"R{i}", "n", None, "country", None, None, None) for i in range(5)],
         "firms": [("bad", {"not": "a value"}, None, None, None, "R1", 0, None, None, None,
-                   None)],
+                   None, None)],
     })
     with pytest.raises(StoreError, match="refused a statement") as caught:
         store.load(refused, bundle={"name": "x"}, source="s", checksum="c")

@@ -13,7 +13,7 @@ from chainrisk.ingest.load import load_bundle
 from chainrisk.ingest.writer import dump_store
 from chainrisk.schema import TABLE_ORDER
 from chainrisk.store import default_store_url, open_store, parse_store_url
-from chainrisk.store.sqlite import SqliteStore
+from chainrisk.store.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.conftest import TINY, write_bundle
 
 
@@ -153,6 +153,7 @@ def test_store_upgrades_aliases_kept_as_an_extra_column_into_their_own(
     with sqlite3.connect(path) as conn:
         for table in ("regions", "components"):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN aliases")
+        conn.execute("ALTER TABLE firms DROP COLUMN controller")  # version 4's
         conn.execute("INSERT INTO regions (id, name, level, extra) VALUES "
                      "('CN-GD-SZ', 'Shenzhen', 'city', ?)",
                      (json.dumps({"aliases": " 深圳 ; Pengcheng;", "note": "鹏城"},
@@ -171,8 +172,29 @@ def test_store_upgrades_aliases_kept_as_an_extra_column_into_their_own(
     store.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
-                            ).fetchone()[0] == "3"
+                            ).fetchone()[0] == str(SCHEMA_VERSION)
     conn.close()
+
+
+def test_store_upgrades_a_controller_kept_as_an_extra_column(tmp_path: Path, tiny: Path
+                                                             ) -> None:
+    # a version-3 store where a bundle's controller column was kept as an extra one
+    path = tmp_path / "v3.db"
+    store = SqliteStore(path)
+    load_bundle(store, tiny)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE firms DROP COLUMN controller")
+        conn.execute("UPDATE firms SET extra = ? WHERE id = 'fab'",
+                     (json.dumps({"controller": " NL ", "note": "x"}),))
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    conn.close()
+    store = SqliteStore(path)
+    fab = next(r for r in store.iter_rows("firms") if r["id"] == "fab")
+    assert fab["controller"] == "NL"
+    assert fab["note"] == "x"
+    assert store.extra_columns("firms") == ["note"]
+    store.close()
 
 
 def test_component_and_region_aliases_are_names_people_type(
