@@ -46,8 +46,9 @@ if TYPE_CHECKING:
     from chainrisk.ingest.suppliers import ImportReport
     from chainrisk.report import ExportTables
 
+# open_store: for a front end that keeps the store beside the service (the app's cache)
 __all__ = ["HasSchema", "RiskService", "WritesBack", "check_archive", "default_store_url",
-           "redact_text", "store_environment", "write_import_report"]
+           "open_store", "redact_text", "store_environment", "write_import_report"]
 
 # Called with (stage, rows done, total rows or None) while a load or an import runs.
 Progress = Callable[..., None]
