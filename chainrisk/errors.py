@@ -5,7 +5,7 @@
 - :class:`StoreError` and its children: the environment (a database) failed;
   :class:`StoreUnavailable` is worth retrying.
 
-The library raises these; only ``cli.py`` and ``ui/`` turn them into messages.
+The library raises these; only ``cli/`` and ``ui/`` turn them into messages.
 
 Every error carries a ``code`` and ``params`` besides its English text: ``str(e)`` is
 the message the command line prints (its remedy worded with the CLI's flags), while

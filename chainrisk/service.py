@@ -1,7 +1,13 @@
 """RiskService: one store, its compiled graph, and the analyses on it, cached per data version.
 
-The CLI and the UI call this; it is the only layer that both reads a store and runs
-analyses.
+The front door of the library: the CLI and the UI call this, never the loaders or the
+stores themselves. Besides the analyses it owns every data operation a front end
+offers (load a bundle, import supplier lists, dump, copy, apply the schema, export and
+import name resolutions, write rankings back, export a chain); what it asks of the
+store beyond the :class:`~chainrisk.store.base.Store` protocol it asks by capability
+(:class:`~chainrisk.store.base.WritesBack`, :class:`~chainrisk.store.base.HasSchema`),
+never by backend. The result types those operations return are in
+:mod:`chainrisk.results`.
 
 Every public call that runs an analysis gets a time limit of
 ``limits.current().analysis_seconds`` (``CHAINRISK_ANALYSIS_SECONDS``; 0 = none),
@@ -15,8 +21,9 @@ kept: they are whole).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from chainrisk.analysis.cascade import CascadeResult, simulate
 from chainrisk.analysis.concentration import ConcentrationResult, concentration
@@ -29,9 +36,22 @@ from chainrisk.chainview import ChainData
 from chainrisk.errors import UsageError
 from chainrisk.graph import DependencyGraph
 from chainrisk.limits import current as current_limits
-from chainrisk.schema import DEFAULT_HOME_COUNTRY, TABLE_ORDER
-from chainrisk.store import open_store
-from chainrisk.store.base import Store
+from chainrisk.readers import Resolution, read_resolutions, write_resolutions
+from chainrisk.results import DEFAULT_ENCODING, LoadRecord, LoadReport, StoreInfo
+from chainrisk.schema import DEFAULT_HOME_COUNTRY, TABLE_ORDER, OnError
+from chainrisk.store import apply_schema, default_store_url, open_store, redact_text
+from chainrisk.store.base import HasSchema, Store, WritesBack
+
+if TYPE_CHECKING:
+    from chainrisk.ingest.suppliers import ImportReport
+    from chainrisk.report import ExportTables
+
+# open_store: for a front end that keeps the store beside the service (the app's cache)
+__all__ = ["HasSchema", "RiskService", "WritesBack", "check_archive", "default_store_url",
+           "open_store", "redact_text", "store_environment", "write_import_report"]
+
+# Called with (stage, rows done, total rows or None) while a load or an import runs.
+Progress = Callable[..., None]
 
 
 class RiskService:
@@ -236,6 +256,167 @@ class RiskService:
             for v in info.targets:
                 seen.setdefault(graph.ids[v])
         return list(seen)
+
+    # ------------------------------------------------------------------ data operations
+
+    @property
+    def url(self) -> str:
+        """Return the URL of the store (as given; never holding a password)."""
+        return self.store.url
+
+    def info(self, last_loads: int = 10) -> StoreInfo:
+        """Return what the store holds: counts, bundles, chains, the latest loads."""
+        return self.store.info(last_loads=last_loads)
+
+    def chain_ids(self) -> list[str]:
+        """Return the ids of the chains the store holds, read without compiling the graph."""
+        return [row["id"] for row in self.store.iter_rows("chains")]
+
+    def load_bundle(self, folder: Path, *, on_error: OnError = OnError.RAISE,
+                    dry_run: bool = False, encoding: str = DEFAULT_ENCODING,
+                    progress: Progress | None = None) -> LoadReport:
+        """Validate the bundle ``folder`` and load it in one transaction (see
+        :func:`chainrisk.ingest.load.load_bundle`); ValidationFailed carries the report."""
+        from chainrisk.ingest.load import load_bundle
+
+        return load_bundle(self.store, folder, on_error=on_error, dry_run=dry_run,
+                           encoding=encoding, progress=progress)
+
+    def import_suppliers(self, files: Sequence[Path], *, buyer: str | None = None,
+                         sheet: str | None = None, mapping: Path | None = None,
+                         on_error: OnError = OnError.RAISE, dry_run: bool = False,
+                         encoding: str | None = None, source: str | None = None,
+                         progress: Progress | None = None,
+                         region_from: str = "store") -> ImportReport:
+        """Import enterprise supplier lists (CSV, XLSX) in one transaction (see
+        :func:`chainrisk.ingest.suppliers.import_suppliers`)."""
+        from chainrisk.ingest.suppliers import import_suppliers
+
+        return import_suppliers(self.store, files, buyer=buyer, sheet=sheet, mapping=mapping,
+                                on_error=on_error, dry_run=dry_run, encoding=encoding,
+                                source=source, progress=progress, region_from=region_from)
+
+    def dump(self, out_dir: Path) -> dict[str, int]:
+        """Write the store to ``out_dir`` as a bundle; return the rows written per table."""
+        from chainrisk.ingest.writer import dump_store
+
+        return dump_store(self.store, out_dir)
+
+    def copy_to(self, url: str) -> list[LoadRecord]:
+        """Copy the whole store (tables, bundles, resolutions) into the store at ``url``."""
+        from chainrisk.store.copy import copy_store
+
+        target = open_store(url)
+        try:
+            return copy_store(self.store, target)
+        finally:
+            target.close()
+
+    def apply_schema(self) -> list[str]:
+        """Return the schema statements run on the store (none for the embedded store)."""
+        return apply_schema(self.store)
+
+    def has_schema(self) -> bool:
+        """Return whether the store's schema is applied on request (Neo4j)."""
+        return isinstance(self.store, HasSchema)
+
+    def resolutions(self, source: str | None = None) -> list[Resolution]:
+        """Return the (source, kind, written, id) name resolutions, of one source or all."""
+        return self.store.resolutions(source)
+
+    def export_resolutions(self, target: TextIO | Path, source: str | None = None) -> int:
+        """Write the resolutions as CSV, each with its id's stored names, to ``target`` (a
+        text stream, or a file written UTF-8 with BOM); return how many were written."""
+        rows = self.resolutions(source)
+        names = self._stored_names({kind for _, kind, _, _ in rows})
+        if isinstance(target, Path):
+            with target.open("w", encoding="utf-8-sig", newline="") as handle:
+                write_resolutions(handle, rows, names)
+        else:
+            write_resolutions(target, rows, names)
+        return len(rows)
+
+    def import_resolutions(self, path: Path) -> int:
+        """Read a resolutions CSV (as exported, ids corrected) and save it; return how many
+        changed. The next import of each source uses them."""
+        return self.store.save_resolutions(read_resolutions(path))
+
+    def _stored_names(self, kinds: set[str]) -> dict[tuple[str, str], tuple[str, str]]:
+        """Return (kind, id) -> (name, name_zh) of the stored nodes of ``kinds``."""
+        names = {}
+        for kind in sorted(kinds & _KIND_TABLES.keys()):
+            for row in self.store.iter_rows(_KIND_TABLES[kind]):
+                names[kind, row["id"]] = (row.get("name") or "", row.get("name_zh") or "")
+        return names
+
+    def write_back(self, ranking: Ranking) -> int:
+        """Set the ranking's scores and parts on the store's nodes; return how many nodes
+        were found. UsageError for a store that cannot hold them (the embedded one)."""
+        if not isinstance(self.store, WritesBack):
+            raise UsageError(
+                "--write-back writes scores into Neo4j node properties; the embedded store "
+                "has no graph browser to show them. Use --store neo4j://… (or export the "
+                "ranking)"
+            )
+        rows = {
+            r.id: {
+                "risk_score": r.score,
+                "risk_rank": r.rank,
+                "risk_chain": ranking.chain,
+                "spof_targets": r.targets_lost,  # targets this node alone can stop
+                "risk_nodes_lost": r.nodes_lost,
+                "risk_sole_source_links": r.sole_source_links,
+                "risk_output_lost": r.output_lost,
+                "risk_concentration": r.concentration,
+            }
+            for r in ranking.rows
+        }
+        return self.store.write_back(rows)
+
+    def export_tables(self, chain: str, *, disrupt: Sequence[str] = (), lang: str = "en",
+                      visible: frozenset[int] | None = None) -> ExportTables:
+        """Return the export tables of ``chain`` (an id or a name), with a Scenario table
+        of disrupting ``disrupt`` when any is given, inside ``visible`` (None: all)."""
+        from chainrisk.report import build_tables
+
+        scenario = self.simulate(list(disrupt)) if disrupt else None
+        return build_tables(self, self.chain_id(chain), scenario=scenario, visible=visible,
+                            lang=lang)
+
+    @staticmethod
+    def write_export(tables: ExportTables, out: Path, *, lang: str = "en") -> str:
+        """Write ``tables`` in the format ``out`` names (.xlsx, .json, .zip, .csv or a
+        folder); return a one-line description of what was written."""
+        from chainrisk.report import export
+
+        return export(tables, out, lang=lang)
+
+
+_KIND_TABLES = {"firm": "firms", "component": "components", "region": "regions"}
+
+
+def write_import_report(report: ImportReport, folder: Path) -> list[Path]:
+    """Write an import's report (report.txt, report.json, rejects.csv) into ``folder``."""
+    from chainrisk.ingest.suppliers import write_import_report as write
+
+    return write(report, folder)
+
+
+def check_archive(path: Path, *, kind: str, repair: str) -> None:
+    """Refuse a zip at ``path`` that is unsafe to unpack (damaged, too many members, too
+    large unpacked, too highly compressed), with a message naming it as ``kind`` and
+    saying ``repair`` (see :func:`chainrisk.ingest.archive.check_archive`)."""
+    from chainrisk.ingest.archive import check_archive as check
+
+    check(path, kind=kind, repair=repair)
+
+
+def store_environment() -> tuple[str, ...]:
+    """Return the environment variables that name the store and its Neo4j account."""
+    from chainrisk.store import STORE_ENV
+    from chainrisk.store.neo4j import DATABASE_ENV, PASSWORD_ENV, PASSWORD_FILE_ENV, USER_ENV
+
+    return STORE_ENV, USER_ENV, PASSWORD_ENV, PASSWORD_FILE_ENV, DATABASE_ENV
 
 
 def _node_error(e: KeyError) -> dict[str, Any]:

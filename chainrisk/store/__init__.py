@@ -22,17 +22,19 @@ from pathlib import Path
 from platformdirs import user_data_dir
 
 from chainrisk.errors import UsageError
-from chainrisk.store.base import LoadRecord, Store, StoreInfo, TableChange
+from chainrisk.store.base import HasSchema, LoadRecord, Store, StoreInfo, TableChange, WritesBack
 from chainrisk.store.copy import copy_store
 from chainrisk.store.sqlite import SqliteStore
 
 __all__ = [
     "NEO4J_SCHEMES",
+    "HasSchema",
     "LoadRecord",
     "SqliteStore",
     "Store",
     "StoreInfo",
     "TableChange",
+    "WritesBack",
     "apply_schema",
     "copy_store",
     "default_store_url",
@@ -151,8 +153,6 @@ def apply_schema(store: Store) -> list[str]:
     """
     if isinstance(store, SqliteStore):
         return []
-    from chainrisk.store.neo4j import Neo4jStore
-
-    if not isinstance(store, Neo4jStore):
+    if not isinstance(store, HasSchema):
         raise UsageError(f"{store.url} is not a store whose schema chainrisk can apply")
     return store.apply_schema()

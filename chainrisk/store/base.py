@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 _T = TypeVar("_T")
 
@@ -227,4 +227,27 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+        ...
+
+
+# A value analysis results may set on a node (None removes the property).
+WriteBackValue = str | float | int | bool | None
+
+
+@runtime_checkable
+class WritesBack(Protocol):
+    """A store that can hold analysis results as node properties (Neo4j: for Browser and
+    Bloom). Ask ``isinstance(store, WritesBack)`` rather than which backend it is."""
+
+    def write_back(self, rows: Mapping[str, Mapping[str, WriteBackValue]]) -> int:
+        """Set properties on nodes by qualified id; return how many nodes were found."""
+        ...
+
+
+@runtime_checkable
+class HasSchema(Protocol):
+    """A store whose schema (constraints, indexes) is applied on request, not on opening."""
+
+    def apply_schema(self) -> list[str]:
+        """Apply the schema (idempotent); return the statements run."""
         ...

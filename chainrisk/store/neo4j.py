@@ -80,6 +80,7 @@ from chainrisk.store.base import (
     RowSource,
     StoreInfo,
     TableChange,
+    WriteBackValue,
     cell_changes,
     merge_values,
 )
@@ -97,7 +98,6 @@ DATABASE_ENV = "NEO4J_DATABASE"
 
 # Query keys that name a credential: refused (the driver would log and echo the query).
 _SECRET_KEY = re.compile(r"pass|pwd|secret|token|cred|auth|key", re.IGNORECASE)
-WriteBackValue = str | float | int | bool | None
 _LISTS = frozenset({ColumnKind.ID_LIST, ColumnKind.TEXT_LIST})
 _FLOATS = frozenset({ColumnKind.NUMBER, ColumnKind.SHARE})
 _TEXTS = frozenset(

@@ -119,11 +119,11 @@ def check_access(host: str, policy: str | None = None, *, no_auth: bool = False,
     loaded = load_policy(policy)
     warnings = list(loaded.warnings)
     try:
-        from chainrisk.store import open_store
+        from chainrisk.service import RiskService
 
-        opened = open_store(store)
+        opened = RiskService.open(store)
         try:
-            chains = [row["id"] for row in opened.iter_rows("chains")]
+            chains = opened.chain_ids()
         finally:
             opened.close()
         warnings += loaded.unknown_chains(chains)
@@ -142,11 +142,10 @@ def environment() -> tuple[str, ...]:
     >>> "CHAINRISK_STORE" in environment() and "NEO4J_PASSWORD_FILE" in environment()
     True
     """
-    from chainrisk.store import STORE_ENV
-    from chainrisk.store.neo4j import DATABASE_ENV, PASSWORD_ENV, PASSWORD_FILE_ENV, USER_ENV
+    from chainrisk.service import store_environment
 
     return (
-        STORE_ENV, USER_ENV, PASSWORD_ENV, PASSWORD_FILE_ENV, DATABASE_ENV,
+        *store_environment(),
         LANG_ENV, POLICY_ENV, NO_AUTH_ENV, TRUSTED_PROXIES_ENV, *limits.ENV.values(),
     )
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from chainrisk.report import build_tables, export
 from chainrisk.report.writers import safe_text
 from chainrisk.ui.state import Shared
 
@@ -54,12 +53,11 @@ def export_bytes(
 
     def build() -> bytes:
         with shared.lock:
-            scenario = shared.service.simulate(list(disrupt)) if disrupt else None
-            tables = build_tables(shared.service, chain, scenario=scenario, visible=visible,
-                                  lang=lang)
+            tables = shared.service.export_tables(chain, disrupt=disrupt, visible=visible,
+                                                  lang=lang)
         with tempfile.TemporaryDirectory(prefix="chainrisk-ui-") as tmp:
             out = Path(tmp) / f"export{suffix}"
-            export(tables, out, lang=lang)
+            shared.service.write_export(tables, out, lang=lang)
             return out.read_bytes()
 
     return owned(build)

@@ -29,9 +29,8 @@ import streamlit as st
 
 from chainrisk.analysis.cascade import CascadeResult
 from chainrisk.graph import DependencyGraph, Kind
-from chainrisk.service import RiskService
-from chainrisk.store import default_store_url, open_store
-from chainrisk.store.base import StoreInfo
+from chainrisk.results import StoreInfo
+from chainrisk.service import RiskService, default_store_url, open_store
 from chainrisk.ui import frames
 from chainrisk.ui.neighbourhood import Adjacency, Neighbourhood, neighbourhood
 from chainrisk.ui.scope import require, require_chain, visible_ids, visible_nodes

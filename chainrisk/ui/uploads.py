@@ -28,8 +28,7 @@ import pandas as pd
 
 from chainrisk import limits, words
 from chainrisk.errors import BundleError, UsageError
-from chainrisk.ingest.report import LoadReport
-from chainrisk.store.base import LoadRecord
+from chainrisk.results import LoadRecord, LoadReport
 
 PROBLEMS_SHOWN = 500
 
@@ -73,12 +72,12 @@ def unpack_bundle(data: bytes, into: Path) -> Path:
     """Return the bundle folder (the one holding bundle.toml) unpacked from zip ``data``.
 
     The archive is checked first as the loaders check workbooks
-    (:func:`chainrisk.ingest.archive.check_archive`: member count, declared and actual
+    (:func:`chainrisk.service.check_archive`: member count, declared and actual
     unpacked size against ``max_unpacked_bytes``, compression ratio); then entries that
     would land outside ``into`` are refused (UsageError). A damaged archive is a
     BundleError. Every message says what is wrong and what to do.
     """
-    from chainrisk.ingest.archive import check_archive
+    from chainrisk.service import check_archive
 
     into.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=into.parent) as tmp:
@@ -225,13 +224,13 @@ def problems_frame(report: LoadReport, limit: int = PROBLEMS_SHOWN, lang: str | 
     )
 
 
-COPY_PREFIX = "copy of "  # how chainrisk.store.copy names the source of a copied store
+COPY_PREFIX = "copy of "  # how the service's copy_to names the source of a copied store
 
 
 def source_kind(record: LoadRecord) -> str:
     """Return what a load read: a bundle, supplier lists, or another store (a copy).
 
-    >>> from chainrisk.store.base import LoadRecord
+    >>> from chainrisk.results import LoadRecord
     >>> source_kind(LoadRecord(1, "", "", "a.xlsx", "suppliers:a.xlsx", "", ""))
     'suppliers'
     """

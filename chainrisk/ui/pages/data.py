@@ -20,9 +20,7 @@ import streamlit as st
 
 from chainrisk import limits
 from chainrisk.errors import ChainriskError, LimitExceeded, ValidationFailed
-from chainrisk.ingest.load import load_bundle
-from chainrisk.ingest.report import LoadReport
-from chainrisk.ingest.suppliers import UNKNOWN_REGION, ImportReport, import_suppliers
+from chainrisk.results import UNKNOWN_REGION, ImportReport, LoadReport
 from chainrisk.schema import OnError
 from chainrisk.ui import shell, state, uploads
 from chainrisk.ui.i18n import Tr
@@ -175,8 +173,8 @@ def _run_bundle(ctx: shell.Context, data: bytes, on_error: OnError, key: tuple[A
         try:
             folder = uploads.unpack_bundle(data, Path(tmp))
             with shared.lock:
-                report = load_bundle(shared.service.store, folder, on_error=on_error,
-                                     dry_run=dry_run, progress=progress)
+                report = shared.service.load_bundle(folder, on_error=on_error,
+                                                    dry_run=dry_run, progress=progress)
         except ValidationFailed as e:
             return Check(key, False, md(tr.error(e)), e.report)
         except ChainriskError as e:
@@ -246,9 +244,10 @@ def _run_suppliers(ctx: shell.Context, files: list[tuple[str, bytes]], buyer: st
         paths = uploads.write_uploads(files, Path(tmp))
         try:
             with shared.lock:
-                report = import_suppliers(shared.service.store, paths, buyer=buyer,
-                                          on_error=on_error, dry_run=dry_run,
-                                          progress=progress, region_from=region_from)
+                report = shared.service.import_suppliers(paths, buyer=buyer,
+                                                         on_error=on_error, dry_run=dry_run,
+                                                         progress=progress,
+                                                         region_from=region_from)
         except ValidationFailed as e:
             return Check(key, False, md(tr.error(e)), e.report)
         except ChainriskError as e:
