@@ -30,6 +30,7 @@ def test_the_layers_hold() -> None:
     ("analysis/_leak.py", "import chainrisk.store.sqlite\n", "analysis is pure"),
     ("store/_leak.py", "from chainrisk.ingest import load\n", "stores receive rows"),
     ("ui/_leak.py", "import chainrisk.cli\n", "the app never reaches into the CLI"),
+    ("cli/_leak.py", "from chainrisk.store import sqlite\n", "the front ends go through"),
 ])
 def test_a_forbidden_import_breaks_its_contract(tmp_path: Path, module: str, line: str,
                                                 contract: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from chainrisk.errors import UsageError
 from chainrisk.readers import read_resolutions, read_scenario, read_weight_overrides, read_weights
 from chainrisk.service import HasSchema, RiskService, WritesBack
+from chainrisk.store.base import WriteBackValue
 from chainrisk.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +53,7 @@ def test_a_store_is_asked_what_it_can_do_not_which_backend_it_is() -> None:
     class Graphy:
         url = "graph://test"
 
-        def write_back(self, rows: dict[str, object]) -> int:
+        def write_back(self, rows: Mapping[str, Mapping[str, WriteBackValue]]) -> int:
             return len(rows)
 
         def apply_schema(self) -> list[str]:
