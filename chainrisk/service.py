@@ -30,6 +30,7 @@ from chainrisk.analysis.concentration import ConcentrationResult, concentration
 from chainrisk.analysis.deadline import Deadline
 from chainrisk.analysis.members import ChainMembers, chain_members
 from chainrisk.analysis.ranking import Ranking, rank
+from chainrisk.analysis.reliance import Reliance
 from chainrisk.analysis.spof import SpofResult, single_points_of_failure
 from chainrisk.analysis.structure import StructureResult, structure
 from chainrisk.chainview import ChainData
@@ -45,6 +46,7 @@ from chainrisk.store.base import HasSchema, Store, WritesBack
 if TYPE_CHECKING:
     from chainrisk.ingest.suppliers import ImportReport
     from chainrisk.report import ExportTables
+    from chainrisk.workbench import Workbench
 
 # open_store: for a front end that keeps the store beside the service (the app's cache)
 __all__ = ["HasSchema", "RiskService", "WritesBack", "check_archive", "default_store_url",
@@ -198,6 +200,92 @@ class RiskService:
         deadline = self.deadline(f"the figures of chain {chain!r}")
         return ChainData(graph, self._spof(graph, deadline), self._concentration(graph, deadline),
                          members, visible)
+
+    def scope(self, chain: str, scope: str | None = None) -> tuple[str, str]:
+        """Return (region id, why) of the scope the chain chief's answers use: ``scope``
+        as given (an id, a name, a ``name_zh`` or an alias of a region), else the home
+        region of the bundle that brought ``chain`` (chain-chief.md §A)."""
+        from chainrisk import workbench
+
+        graph = self.graph()
+        if scope is None or not scope.strip():
+            return workbench.default_scope(graph, chain, self.store.bundles())
+        text = scope.strip()
+        bare = text if ":" in text else f"region:{text}"
+        if bare in graph.index:
+            return bare, "as given"
+        found = [v for v in graph.lookup(text) if graph.ids[v].startswith("region:")]
+        if len(found) == 1:
+            return graph.ids[found[0]], "as given"
+        if found:
+            matches = ", ".join(graph.ids[v] for v in found)
+            raise UsageError(f"{text!r} names several regions ({matches}); give its id",
+                             code="usage.ambiguous_node", params={"node": text})
+        other = [graph.ids[v] for v in graph.lookup(text)]
+        if other:
+            raise UsageError(f"{text!r} is {', '.join(other)}, not a region: a scope is a "
+                             "country, a province or a city, e.g. --scope 广东省",
+                             code="usage.scope_not_region", params={"node": text})
+        close = [graph.ids[v] for v in graph.containing(text)
+                 if graph.ids[v].startswith("region:")]
+        hint = f"; regions containing it: {', '.join(close)}" if close else ""
+        raise UsageError(f"{text!r} is not the id, name or alias of a region of the store"
+                         f"{hint}", code="usage.unknown_node", params={"node": text})
+
+    def workbench(self, chain: str, scope: str | None = None, *, control: bool = False,
+                  visible: frozenset[int] | None = None) -> Workbench:
+        """Return the chain chief's workbench of ``chain`` in ``scope`` (by location, or
+        by control): coverage, self-reliance and gaps, cached per data version, chain,
+        scope, variant and access scope."""
+        from chainrisk import workbench
+
+        graph = self.graph()
+        chain = self.chain_id(chain)
+        region, _ = self.scope(chain, scope)
+        seen = "all" if visible is None else hash(visible)
+        key = f"workbench:{chain}:{region}:{control}:{seen}"
+        result = self._cached(key, graph)
+        if result is None:
+            deadline = self.deadline(f"the gaps of chain {chain!r} in {region}")
+            try:
+                result = workbench.build(graph, self._spof(graph, deadline), chain,
+                                         graph.index[region], control=control,
+                                         visible=visible, deadline=deadline)
+            except ValueError as e:
+                raise UsageError(str(e), code="usage.scope_no_country",
+                                 params={"node": region}) from e
+            self._keep(key, graph, result)
+        assert isinstance(result, workbench.Workbench)
+        return result
+
+    def reliance(self, chain: str | None = None, scope: str | None = None, *,
+                 control: bool = False) -> Reliance:
+        """Return self-reliance in ``scope`` for the targets of ``chain`` (None: of every
+        chain); its makeable set and cut links do not depend on the chain."""
+        from chainrisk.analysis.reliance import reliance, scope_keeps
+
+        graph = self.graph()
+        if chain is not None:
+            chain = self.chain_id(chain)
+            return self.workbench(chain, scope, control=control).reliance
+        if scope is None:
+            homes = {str(b.get("home_region") or b.get("home_country") or "")
+                     for b in self.store.bundles()}
+            scope = homes.pop() if len(homes) == 1 else graph.home_country
+        region, _ = self.scope(sorted(graph.chains)[0] if graph.chains else "", scope)
+        key = f"reliance:{region}:{control}"
+        result = self._cached(key, graph)
+        if result is None:
+            located, controlled = scope_keeps(graph, graph.index[region])
+            if control and controlled.country is None:
+                raise UsageError(f"{region} lies in no country: control needs one",
+                                 code="usage.scope_no_country", params={"node": region})
+            targets = [graph.index[t] for t in self.chain_targets()]
+            result = reliance(graph, controlled if control else located, targets,
+                              deadline=self.deadline(f"self-reliance in {region}"))
+            self._keep(key, graph, result)
+        assert isinstance(result, Reliance)
+        return result
 
     def simulate(self, disrupt: Sequence[str]) -> CascadeResult:
         """Return the cascade of disrupting ``disrupt`` (ids, bare or qualified)."""

@@ -231,3 +231,43 @@ def build(graph: DependencyGraph, spof: SpofResult, chain: str, scope: int, *,
     rel = reliance(graph, keep, targets, deadline=deadline)
     return Workbench(graph=graph, chain=chain, targets=targets, coverage=cov, reliance=rel,
                      spof=spof, producers=Producers(graph, keep), visible=visible)
+
+
+@dataclass(frozen=True)
+class SupplyLink:
+    """A supplier's sale of a component to a buyer, and who else could supply it."""
+
+    supplier: int
+    buyer: int
+    component: int
+    sole: bool  # the buyer has no other supplier of the component
+    substitutes: tuple[Candidate, ...]
+
+
+def alternatives(graph: DependencyGraph, producers: Producers, firm: int,
+                 component: int | None = None, buyer: int | None = None,
+                 visible: frozenset[int] | None = None) -> tuple[SupplyLink, ...]:
+    """Return every sale of ``firm`` (of ``component`` / to ``buyer`` when given) with
+    the other makers of the component (chain-chief.md §D), sole sources first, then by
+    component and buyer id."""
+    from chainrisk.graph import GroupKind
+
+    ids = graph.ids
+    lists = graph.lists
+    gkind = graph.group_kind.tolist()
+    gref = graph.group_ref.tolist()
+    shown = (lambda v: True) if visible is None else visible.__contains__
+    out = []
+    for i in range(lists.dependent_ptr[firm], lists.dependent_ptr[firm + 1]):
+        g = lists.dependent_groups[i]
+        if gkind[g] != GroupKind.BUYS:
+            continue
+        b, c = lists.group_owner[g], gref[g]
+        if (component is not None and c != component) or (buyer is not None and b != buyer):
+            continue
+        if not (shown(b) and shown(c)):
+            continue
+        sole = lists.member_ptr[g + 1] - lists.member_ptr[g] == 1
+        subs = tuple(x for x in producers.substitutes(firm, b, c) if shown(x.firm))
+        out.append(SupplyLink(firm, b, c, sole, subs))
+    return tuple(sorted(out, key=lambda x: (not x.sole, ids[x.component], ids[x.buyer])))

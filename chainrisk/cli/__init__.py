@@ -7,6 +7,7 @@ Only this package (and the UI) turns errors into messages. Exit status: 0 succes
 One module per group of commands, each command's options beside it: :mod:`.data`
 (load, import-suppliers, resolutions, info, dump, schema, copy, generate),
 :mod:`.analysis` (spof, simulate, rank, concentration, overview, structure),
+:mod:`.chief` (coverage, reliance, gaps, alternatives),
 :mod:`.export`, :mod:`.app` (ui); what they print is rendered by :mod:`.render`.
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from chainrisk import __version__
-from chainrisk.cli import analysis, app, data, export
+from chainrisk.cli import analysis, app, chief, data, export
 from chainrisk.cli.status import (
     EXIT_INPUT,
     EXIT_STORE,
@@ -57,6 +58,10 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
     analysis.add_concentration,
     analysis.add_overview,
     analysis.add_structure,
+    chief.add_coverage,
+    chief.add_reliance,
+    chief.add_gaps,
+    chief.add_alternatives,
     data.add_generate,
     app.add_ui,
 )
