@@ -462,14 +462,16 @@ class RiskService:
         return self.store.write_back(rows)
 
     def export_tables(self, chain: str, *, disrupt: Sequence[str] = (), lang: str = "en",
-                      visible: frozenset[int] | None = None) -> ExportTables:
+                      visible: frozenset[int] | None = None, scope: str | None = None,
+                      control: bool = False) -> ExportTables:
         """Return the export tables of ``chain`` (an id or a name), with a Scenario table
-        of disrupting ``disrupt`` when any is given, inside ``visible`` (None: all)."""
+        of disrupting ``disrupt`` when any is given, inside ``visible`` (None: all); the
+        coverage and gap sheets in ``scope`` (default: the chain's home region)."""
         from chainrisk.report import build_tables
 
         scenario = self.simulate(list(disrupt)) if disrupt else None
         return build_tables(self, self.chain_id(chain), scenario=scenario, visible=visible,
-                            lang=lang)
+                            lang=lang, scope=scope, control=control)
 
     @staticmethod
     def write_export(tables: ExportTables, out: Path, *, lang: str = "en") -> str:

@@ -50,6 +50,12 @@ PARAM_DOMAINS = {"kind": "kind", "level": "level", "stage": "stage", "field": "f
 
 WORDS: dict[str, Pair] = {
     # ------------------------------------------------------------------ values
+    "link_class.no_data": ("无数据", "no_data"),
+    "link_class.missing": ("缺链", "missing"),
+    "link_class.weak": ("弱链", "weak"),
+    "link_class.strong": ("强链", "strong"),
+    "gap.cut": ("断链", "cut"),
+    "gap.weak": ("弱链", "weak"),
     "stage.upstream": ("上游", "upstream"),
     "stage.midstream": ("中游", "midstream"),
     "stage.downstream": ("下游", "downstream"),
@@ -428,6 +434,15 @@ WORDS: dict[str, Pair] = {
     "message.usage.unknown_chain": ("没有名为“{chain}”的产业链；数据库中的产业链：{known}。",
                                     "There is no chain '{chain}'; the chains in the store: "
                                     "{known}."),
+    "message.usage.scope_not_region": ("“{node}”不是地区：范围应为国家、省份或城市，例如广东省。",
+                                       "'{node}' is not a region: a scope is a country, a "
+                                       "province or a city, e.g. Guangdong."),
+    "message.usage.scope_no_country": ("“{node}”不属于任何国家，无法按控制方分析："
+                                       "请选择一个国家以内的范围。",
+                                       "{node} lies in no country, so control cannot be "
+                                       "asked: pick a scope inside a country."),
+    "message.usage.not_a_firm": ("“{node}”不是企业：请选择要替代的供应企业。",
+                                 "'{node}' is not a firm: pick the supplier to replace."),
     "message.usage.unknown_node": ("“{node}”不是数据库中任何地区、企业或环节的编号、名称或别名。",
                                    "'{node}' is not the id, name or alias of a region, firm or "
                                    "component of the store."),
@@ -636,6 +651,41 @@ WORDS: dict[str, Pair] = {
     "part.betweenness": ("中介中心性", "betweenness"),
     "summary.none": ("无", "none"),
     "summary.sheet": ("工作表：{title}", "Sheet: {title}"),
+    "howto.coverage": (
+        "本链每个环节一行：范围内生产的份额（按份额规则折算后的生产份额；生产基地按其所在地计），"
+        "范围内的生产企业数，由本国控制的企业所占份额，以及环节类别：缺链（范围内无生产）、"
+        "弱链（范围内不足30%，或仅一家企业）、强链，或无数据（无任何生产企业记录）。",
+        "One row per component of the chain: the share of its production made inside the "
+        "scope (producer shares after the share rule; a site counts where it stands), the "
+        "firms making it there, the share made by firms controlled from the scope's "
+        "country, and the link class: missing (nothing inside), weak (under 30 % inside, "
+        "or one firm), strong, or no data (nobody is recorded making it)."),
+    "howto.reliance": (
+        "假如范围外的投入全部中断（采购方转向范围内的生产企业），本链每个目标能否仍可生产？"
+        "若不能：列出卡脖子环节（范围内无人能供应、且位于通向该目标的失效路径上的环节）及补链方案——"
+        "同时补齐即可生产、且无一多余的一组环节（不一定最少）。",
+        "If every input from outside the scope stopped (buyers turning to whoever makes a "
+        "part inside), could each chain target still be made? If not: the blocking links "
+        "(parts nobody inside can supply, on a failure path to it) and a fill plan — "
+        "links whose filling together makes it, none of them superfluous (not "
+        "necessarily the fewest)."),
+    "howto.gaps": (
+        "按作用大小排列的待补环节：先列断链（范围内无人能供应），按单独补齐后可生产的目标数、"
+        "再按其阻断的目标数排序；后列弱链，按其作为单点失效的目标数排序。"
+        "每家生产该环节、但在范围内尚无生产的企业（招商对象）占一行，按全球份额排序。",
+        "Links to fill, most useful first: cut links (nobody inside can supply them) by "
+        "how many chain targets filling the link alone would make makeable, then by how "
+        "many it blocks; then weak links by how many targets they are a single point of "
+        "failure of. One row per firm that makes the link and has nothing inside the "
+        "scope yet (a firm to attract), by world share."),
+    "howto.substitutes": (
+        "本链环节的每一项独家采购（仅一家供应商），以及该环节的其他生产企业："
+        "范围内的排在前面，再按全球份额排序；“已向采购方供货”表示采购方已向其采购其他产品。"
+        "无人可替代的采购只有一行，不列替代企业。",
+        "Every purchase of a chain component from one supplier only, with the component's "
+        "other makers: those inside the scope first, then by world share; 'already "
+        "supplies the buyer' marks a maker the buyer buys something else from. A purchase "
+        "nobody else could supply has one row with no substitute."),
     "howto.summary": ("本工作簿的数据来源、参数及阅读方法。",
                       "What produced this workbook and how to read it."),
     "howto.firms": (
@@ -786,7 +836,7 @@ REMEDIES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 DOMAINS = ("stage", "level", "band", "kind", "severity", "bool", "on_error", "source", "table",
-           "field", "member_role", "quality_kind", "part")
+           "field", "member_role", "quality_kind", "part", "link_class", "gap")
 
 
 def _index(lang: str) -> int:

@@ -23,7 +23,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Export a chain's rankings and findings to xlsx, csv or json."""
     service = RiskService.open(args.store)
     try:
-        tables = service.export_tables(args.chain, disrupt=_scenario_ids(args), lang=args.lang)
+        tables = service.export_tables(args.chain, disrupt=_scenario_ids(args), lang=args.lang,
+                                       scope=args.scope, control=args.control)
     finally:
         service.close()
     out.write(f"wrote {service.write_export(tables, Path(args.out), lang=args.lang)}\n")
@@ -35,8 +36,9 @@ def add_export(sub: Commands) -> None:
         "export",
         help="export a chain's rankings and findings to Excel, CSV or JSON",
         description="Write a chain's analysis for briefings: a workbook (.xlsx) with "
-        "Summary, Firms, Components, Regions, Single points of failure, Scenario and Data "
-        "quality sheets; CSV files (a folder or .zip, UTF-8 with BOM); or JSON with "
+        "Summary, Firms, Components, Regions, Single points of failure, Scenario, Coverage, "
+        "Self-reliance, Gaps and targets, Substitutes and Data quality sheets; CSV files "
+        "(a folder or .zip, UTF-8 with BOM); or JSON with "
         "metadata. Text that a spreadsheet could run as a formula is guarded.",
     )
     p.add_argument("--chain", required=True, metavar="ID", help="the chain, e.g. ic")
@@ -49,4 +51,9 @@ def add_export(sub: Commands) -> None:
                    help="node to disrupt for the Scenario sheet (repeatable)")
     p.add_argument("--lang", choices=["en", "zh"], default="en",
                    help="language of sheet names and headers")
+    p.add_argument("--scope", metavar="REGION",
+                   help="scope of the Coverage, Self-reliance, Gaps and Substitutes sheets "
+                   "(default: the home region of the bundle that brought the chain)")
+    p.add_argument("--control", action="store_true",
+                   help="those sheets keep the firms controlled from the scope's country")
     p.set_defaults(func=cmd_export)

@@ -75,7 +75,8 @@ HIDDEN = "…"  # a node outside the reader's access scope, where text would nam
 
 def build_tables(
     service: RiskService, chain: str, *, scenario: CascadeResult | None = None,
-    visible: frozenset[int] | None = None, lang: str = "en",
+    visible: frozenset[int] | None = None, lang: str = "en", scope: str | None = None,
+    control: bool = False,
 ) -> ExportTables:
     """Return the export tables of ``chain`` (with a Scenario table when one is given).
 
@@ -277,8 +278,17 @@ def build_tables(
             [(c.id, *names(graph.index[c.id]), c.before, c.after, c.loss, c.id in failed)
              for c in scenario.changes() if data.shown(graph.index[c.id])],
         ))
+    from chainrisk.report.chief_tables import chief_tables
+
+    bench = service.workbench(chain, scope, control=control, visible=visible)
+    tables.extend(chief_tables(bench, lang))
     tables.append(_data_quality(data))
+    scope_node = bench.scope
     metadata = {
+        "scope": graph.ids[scope_node],
+        "scope_name": graph.names[scope_node],
+        "scope_name_zh": graph.names_zh[scope_node],
+        "scope_variant": "control" if control else "location",
         "chain": chain,
         "chain_name": chain_info.name,
         "chain_name_zh": chain_info.name_zh,
@@ -399,6 +409,13 @@ def summary_table(export: ExportTables) -> Table:
         ("Weights / 权重", ", ".join(f"{k} {v:g}" for k, v in m["weights"].items())),
         ("Scenario / 情景", ", ".join(m["scenario"]) if m.get("scenario") else "none"),
     ]
+    if m.get("scope"):
+        variant = ("by control / 按控制方" if m.get("scope_variant") == "control"
+                   else "by location / 按所在地")
+        rows.append(("Scope of coverage and gaps / 配套与补链范围",
+                     f"{m['scope']} {m['scope_name']}"
+                     + (f" ({m['scope_name_zh']})" if m.get("scope_name_zh") else "")
+                     + f", {variant}"))
     rows += [(f"Sheet: {t.title_en} / {t.title_zh}", t.how_to_read) for t in export.tables]
     rows += [("Method / 方法", line) for line in (*METHOD, *shares_lines(m["shares"]))]
     rows.append(("Formula guard / 公式防护", m["formula_guard"]))

@@ -81,7 +81,7 @@ def _note(table: Table) -> str:
 # a column of kind text, by its key); the data-quality table's "kind" says what a finding
 # is about.
 _VALUE_COLUMNS = {"stage": "stage", "level": "level", "band": "band", "role": "member_role",
-                  "kind": "kind"}
+                  "kind": "kind", "link_class": "link_class", "gap": "gap"}
 _TEXT_COLUMNS = {("data_quality", "issue"), ("data_quality", "detail"), ("summary", "value")}
 
 

@@ -19,7 +19,8 @@ from tests.conftest import BUNDLES, TINY, write_bundle
 
 EVIL = '=HYPERLINK("http://x","click")'
 SHEETS_EN = ["Summary", "Firms", "Components", "Regions", "Single points of failure",
-             "Scenario", "Data quality"]
+             "Scenario", "Coverage", "Self-reliance", "Gaps and targets", "Substitutes",
+             "Data quality"]
 
 
 @pytest.fixture(scope="module")

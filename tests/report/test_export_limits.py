@@ -77,7 +77,15 @@ def test_a_chain_of_3000_targets_exports_with_no_cell_cut_unsaid(tmp_path: Path)
     assert targets.startswith(kept)
     assert kept.endswith(", ")  # cut between two ids, never inside one
     assert whole_texts(book, "Long texts")[int(note.group(1))] == targets
-    assert "1 cell(s) held more text" in summary["Long texts"]
+    # the Summary's targets, and the Gaps sheet's list of the 3,000 targets filling the
+    # chip would make: each cut with its note, each whole on Long texts
+    assert "2 cell(s) held more text" in summary["Long texts"]
+    gaps = sheet_values(book, "Gaps and targets")
+    made = gaps[0].index("Those targets")
+    cut = [row[made] for row in gaps[1:] if isinstance(row[made], str) and NOTE.search(row[made])]
+    assert len(cut) == 1
+    whole = whole_texts(book, "Long texts")[int(NOTE.search(cut[0]).group(1))]  # type: ignore[union-attr]
+    assert whole.startswith(cut[0][:NOTE.search(cut[0]).start()])  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="module")
