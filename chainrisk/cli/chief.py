@@ -126,7 +126,8 @@ def add_coverage(sub: Commands) -> None:
         "the chain leaders' local sourcing. See docs/risk-model.md §8.")
     p.add_argument("--chain", metavar="ID", required=True, help="the chain, e.g. ic")
     _scope_options(p)
-    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="output format")
     p.set_defaults(func=cmd_coverage)
 
 
@@ -182,7 +183,8 @@ def add_reliance(sub: Commands) -> None:
         "chain-chief.md §H says.")
     p.add_argument("--chain", metavar="ID", help="this chain's targets (default: every chain's)")
     _scope_options(p)
-    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="output format")
     p.set_defaults(func=cmd_reliance)
 
 
@@ -262,7 +264,8 @@ def add_gaps(sub: Commands) -> None:
     _scope_options(p)
     p.add_argument("--top", type=int, default=20, metavar="N",
                    help="list the first N links (default 20; 0: all)")
-    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                   help="output format")
     p.set_defaults(func=cmd_gaps)
 
 
@@ -327,5 +330,6 @@ def add_alternatives(sub: Commands) -> None:
     p.add_argument("--chain", metavar="ID",
                    help="whose default scope to use (default: the first chain)")
     _scope_options(p)
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--format", choices=["table", "json"], default="table",
+                   help="output format")
     p.set_defaults(func=cmd_alternatives)
