@@ -102,23 +102,6 @@ class Coverage:
         return sorted((c for c, x in self.links.items() if x.link_class == name),
                       key=ids.__getitem__)
 
-    def to_json(self) -> dict[str, object]:
-        """Return the contract of chain-chief.md §H for ``chainrisk coverage``."""
-        ids = self.graph.ids
-        country = self.controlled.country
-        return {
-            "scope": ids[self.located.scope],
-            "control_country": ids[country] if country is not None else None,
-            "summary": {"coverage_rate": self.coverage_rate,
-                        "mean_local_share": self.mean_local_share},
-            "links": {ids[c]: {"class": x.link_class, "local_share": x.local_share,
-                               "local_firms": x.local_firms,
-                               "controlled_share": x.controlled_share}
-                      for c, x in sorted(self.links.items(), key=lambda kv: ids[kv[0]])},
-            "leaders": {ids[f]: rate
-                        for f, rate in sorted(self.leaders.items(), key=lambda kv: ids[kv[0]])},
-        }
-
 
 def coverage(graph: DependencyGraph, chain: str, located: Keep, controlled: Keep, *,
              control: bool = False, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Coverage:
